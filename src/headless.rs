@@ -1,0 +1,425 @@
+//! The headless front-end: `--upload` (the batch path as a drop-in for the seed script) and
+//! the plain-text inspection printed when no terminal UI is wanted. Progress and warnings go
+//! to stderr (a bar on a terminal, plain lines otherwise); results to stdout.
+
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use crate::cli::Cli;
+use crate::load::{LoadOptions, Progress, load, parse_attempt};
+use crate::run::{LoadedRun, Problem};
+use crate::sanitize::line;
+use crate::source::{LocalSpec, ZipLimits, discover};
+use crate::stats::CaseStatus;
+use crate::upload::{FolderSink, PlannedObject, Sink, UploadContext, execute, plan};
+
+/// Exit codes, documented in the README.
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const FAILED: i32 = 1;
+    pub const USAGE: i32 = 2;
+    pub const STRICT: i32 = 3;
+}
+
+/// A run that ended with a specific exit code and message.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Exit {
+    pub code: i32,
+    pub message: String,
+}
+
+fn usage(message: impl Into<String>) -> anyhow::Error {
+    Exit {
+        code: exit::USAGE,
+        message: message.into(),
+    }
+    .into()
+}
+
+/// Whether warnings should be GitHub Actions annotations.
+fn in_github_actions() -> bool {
+    std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
+}
+
+/// `::warning` annotation escaping (GitHub's workflow-command rules).
+fn gha_escape(s: &str, property: bool) -> String {
+    let mut out = s
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A");
+    if property {
+        out = out.replace(':', "%3A").replace(',', "%2C");
+    }
+    out
+}
+
+pub fn warn_problem(p: &Problem) {
+    let mut err = std::io::stderr().lock();
+    if in_github_actions() {
+        let _ = writeln!(
+            err,
+            "::warning title={}::{}: {}",
+            gha_escape(&format!("testscope: {}", p.kind.label()), true),
+            gha_escape(&line(&p.file), false),
+            gha_escape(&line(&p.message), false)
+        );
+    } else {
+        let _ = writeln!(
+            err,
+            "warning: {}: {}: {}",
+            p.kind.label(),
+            line(&p.file),
+            line(&p.message)
+        );
+    }
+}
+
+/// Load the run the flags point at, showing progress on stderr.
+pub fn load_from_cli(cli: &Cli, keep_test_run: bool) -> Result<LoadedRun> {
+    let workflow_id = cli.workflow_run_id.clone().unwrap_or_else(|| "0".into());
+    let attempt_text = cli.workflow_run_attempt.as_deref().unwrap_or("1");
+    let attempt = parse_attempt(attempt_text).ok_or_else(|| {
+        usage(format!(
+            "--workflow-run-attempt: invalid int value: {attempt_text:?}"
+        ))
+    })?;
+    let path = match (cli.report_path(), cli.circleci) {
+        (Some(p), _) => p.clone(),
+        (None, true) => std::env::current_dir().context("the current folder")?,
+        (None, false) => {
+            return Err(usage(
+                "give the reports to read: PATH (or --reports PATH): a folder of artifact \
+                 zips, a folder of XML reports, a zip, or a bucket folder with gha-artifacts/",
+            ));
+        }
+    };
+    let spec = LocalSpec {
+        path,
+        circleci: cli.circleci,
+        artifacts_repo: cli.artifacts_repo.clone(),
+        run_id: cli.workflow_run_id.clone(),
+        attempt: cli.workflow_run_attempt.clone(),
+        zip_limits: ZipLimits::default(),
+    };
+    let listing = discover(&spec)?;
+    if listing.reports.is_empty() {
+        eprintln!(
+            "warning: no test reports found in {}",
+            line(&listing.description)
+        );
+    }
+    let opts = LoadOptions {
+        workflow_id,
+        attempt,
+        keep_test_run,
+        threads: cli.threads,
+        max_file_bytes: cli.max_file_mib.saturating_mul(1 << 20),
+    };
+    let progress = Progress::default();
+    let started = Instant::now();
+    let run = std::thread::scope(|s| {
+        let worker = s.spawn(|| load(listing, &opts, &progress));
+        show_progress(&progress, || worker.is_finished());
+        worker.join().expect("the loader does not panic")
+    });
+    eprintln!(
+        "loaded {} report files ({} unreadable), {} cases, {} in {:.2}s",
+        run.totals.files,
+        run.totals.bad_files,
+        run.totals.cases,
+        human_bytes(run.totals.bytes),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(run)
+}
+
+fn show_progress(progress: &Progress, finished: impl Fn() -> bool) {
+    let tty = std::io::stderr().is_terminal();
+    let bar = tty.then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{bar:30}] {pos}/{len} files {msg} ({elapsed})",
+            )
+            .expect("static template")
+            .progress_chars("=> "),
+        );
+        bar
+    });
+    let mut last_plain = Instant::now();
+    while !finished() {
+        std::thread::sleep(Duration::from_millis(80));
+        let done = progress.files_done.load(Ordering::Relaxed);
+        let total = progress.files_total.load(Ordering::Relaxed);
+        let cases = progress.cases.load(Ordering::Relaxed);
+        if let Some(bar) = &bar {
+            bar.set_length(total);
+            bar.set_position(done);
+            bar.set_message(format!("{cases} cases"));
+        } else if last_plain.elapsed() >= Duration::from_secs(5) {
+            eprintln!("loading: {done}/{total} files, {cases} cases");
+            last_plain = Instant::now();
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+}
+
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+/// `--upload`: the batch path.
+pub fn upload(cli: &Cli) -> Result<i32> {
+    let started = Instant::now();
+    let missing: Vec<&str> = [
+        ("--workflow-run-id", cli.workflow_run_id.is_none()),
+        ("--workflow-run-attempt", cli.workflow_run_attempt.is_none()),
+        ("--head-branch", cli.head_branch.is_none()),
+        ("--head-repository", cli.head_repository.is_none()),
+    ]
+    .into_iter()
+    .filter_map(|(flag, absent)| absent.then_some(flag))
+    .collect();
+    if !missing.is_empty() {
+        return Err(usage(format!(
+            "--upload needs {} (the seed's required flags)",
+            missing.join(", ")
+        )));
+    }
+    if cli.out_dir.is_none() && !cli.dry_run {
+        return Err(usage(
+            "--upload needs a destination: --out-dir DIR, or --dry-run to only print the plan",
+        ));
+    }
+    let ctx = UploadContext {
+        workflow_run_id: cli.workflow_run_id.clone().expect("checked"),
+        attempt: 0,
+        head_branch: cli.head_branch.clone(),
+        head_repository: cli.head_repository.clone().expect("checked"),
+        stats_bucket: cli.stats_bucket.clone(),
+    };
+    let run = load_from_cli(cli, ctx.uploads_test_run())?;
+    let ctx = UploadContext {
+        attempt: run.attempt,
+        ..ctx
+    };
+    for p in &run.problems {
+        warn_problem(p);
+    }
+    if cli.strict && !run.problems.is_empty() {
+        let message = format!(
+            "--strict: {} problem(s) with the input; nothing uploaded",
+            run.problems.len()
+        );
+        if cli.json {
+            print_json(cli, &run, &[], None, started, false)?;
+        }
+        return Err(Exit {
+            code: exit::STRICT,
+            message,
+        }
+        .into());
+    }
+    let objects = plan(&run, &ctx);
+    if !ctx.uploads_test_run() {
+        eprintln!(
+            "test_run not uploaded: only for pytorch/pytorch on main or trunk/<sha> \
+             (head {} on {})",
+            line(&ctx.head_repository),
+            line(ctx.head_branch.as_deref().unwrap_or(""))
+        );
+    }
+    if cli.dry_run {
+        if cli.json {
+            print_json(cli, &run, &objects, None, started, true)?;
+        } else {
+            print_plan(&objects);
+        }
+        return Ok(exit::OK);
+    }
+    let out_dir = cli.out_dir.as_ref().expect("checked above");
+    let mut sink = FolderSink::new(out_dir);
+    let outcome = run_sink(&objects, &mut sink);
+    if cli.json {
+        print_json(cli, &run, &objects, Some(&outcome), started, false)?;
+    }
+    if let Some(e) = outcome.failed {
+        if !outcome.written.is_empty() {
+            eprintln!("already written: {}", outcome.written.join(", "));
+        }
+        bail!(Exit {
+            code: exit::FAILED,
+            message: format!("upload failed: {e}"),
+        });
+    }
+    let docs: u64 = objects.iter().map(|o| o.documents).sum();
+    let bytes: usize = objects.iter().map(|o| o.body.len()).sum();
+    eprintln!(
+        "done: {} objects, {docs} documents, {} gzip to {} in {:.2}s",
+        objects.len(),
+        human_bytes(bytes as u64),
+        sink.describe(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(exit::OK)
+}
+
+fn run_sink(objects: &[PlannedObject], sink: &mut dyn Sink) -> crate::upload::UploadOutcome {
+    execute(objects, sink, |_, o| {
+        eprintln!(
+            "writing {} documents ({}, {} gzip) to {}",
+            o.documents,
+            human_bytes(o.raw_bytes),
+            human_bytes(o.body.len() as u64),
+            o.location()
+        );
+    })
+}
+
+fn print_plan(objects: &[PlannedObject]) {
+    println!("{:<62} {:>10} {:>12} {:>12}", "object", "documents", "bytes", "gzip");
+    for o in objects {
+        println!(
+            "{:<62} {:>10} {:>12} {:>12}",
+            o.location(),
+            o.documents,
+            o.raw_bytes,
+            o.body.len()
+        );
+    }
+}
+
+fn print_json(
+    cli: &Cli,
+    run: &LoadedRun,
+    objects: &[PlannedObject],
+    outcome: Option<&crate::upload::UploadOutcome>,
+    started: Instant,
+    dry_run: bool,
+) -> Result<()> {
+    use serde_json::json;
+    let t = &run.totals;
+    let doc = json!({
+        "workflow_run_id": cli.workflow_run_id,
+        "workflow_run_attempt": run.attempt,
+        "source": run.description,
+        "dry_run": dry_run,
+        "files": t.files,
+        "unreadable_files": t.bad_files,
+        "cases": t.cases,
+        "failures": t.failures,
+        "errors": t.errors,
+        "skipped": t.skipped,
+        "successes": t.successes,
+        "reruns": t.reruns,
+        "objects": objects.iter().map(|o| json!({
+            "bucket": o.bucket,
+            "key": o.key,
+            "documents": o.documents,
+            "bytes": o.raw_bytes,
+            "gzip_bytes": o.body.len(),
+            "written": outcome.is_some_and(|x| x.written.contains(&o.location())),
+        })).collect::<Vec<_>>(),
+        "error": outcome.and_then(|o| o.failed.as_ref()).map(|e| e.to_string()),
+        "problems": run.problems.iter().map(|p| json!({
+            "file": p.file, "kind": p.kind.label(), "message": p.message,
+        })).collect::<Vec<_>>(),
+        "seconds": started.elapsed().as_secs_f64(),
+    });
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &doc)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// Without `--upload` and without a terminal UI: a plain triage report on stdout.
+pub fn inspect(cli: &Cli) -> Result<i32> {
+    let run = load_from_cli(cli, false)?;
+    if cli.json {
+        let started = Instant::now();
+        print_json(cli, &run, &[], None, started, false)?;
+        return Ok(exit::OK);
+    }
+    let mut out = std::io::stdout().lock();
+    write_inspection(&mut out, &run)?;
+    Ok(exit::OK)
+}
+
+/// The plain report: totals, failing classes, failed and flaky cases, problems.
+pub fn write_inspection(out: &mut dyn Write, run: &LoadedRun) -> std::io::Result<()> {
+    let t = &run.totals;
+    writeln!(out, "run {} attempt {} — {}", line(&run.workflow_id), run.attempt, line(&run.description))?;
+    writeln!(
+        out,
+        "{} files, {} cases: {} passed, {} failed, {} errors, {} skipped; {} with reruns; {:.1}s of test time",
+        t.files, t.cases, t.successes, t.failures, t.errors, t.skipped, t.reruns, t.time
+    )?;
+    let failing: Vec<_> = run
+        .summary
+        .iter()
+        .filter(|r| r.failures + r.errors > 0)
+        .collect();
+    if !failing.is_empty() {
+        writeln!(out, "\nclasses with failures or errors:")?;
+        for r in failing {
+            writeln!(
+                out,
+                "  {} {} (job {}, {}): {} failed, {} errors of {}",
+                line(&crate::run::display_value(&r.file)),
+                line(&crate::run::display_value(&r.classname)),
+                line(&crate::run::display_value(&r.job_id)),
+                line(&crate::run::display_value(&r.invoking_file)),
+                r.failures,
+                r.errors,
+                r.tests
+            )?;
+        }
+    }
+    for (title, pick) in [
+        ("failed", (|c: &crate::run::CaseBrief| matches!(c.status, CaseStatus::Failure | CaseStatus::Error)) as fn(&_) -> bool),
+        ("flaky (passed after reruns)", |c| c.is_flaky()),
+    ] {
+        let cases: Vec<_> = run.notable.iter().filter(|c| pick(c)).collect();
+        if cases.is_empty() {
+            continue;
+        }
+        writeln!(out, "\n{title}: {}", cases.len())?;
+        for c in cases {
+            writeln!(
+                out,
+                "  [{}] {}::{}{}",
+                c.status.label(),
+                line(&c.classname),
+                line(&c.name),
+                if c.reruns > 0 { format!(" ({} reruns)", c.reruns) } else { String::new() }
+            )?;
+            if !c.message.is_empty() {
+                writeln!(out, "      {}", line(&c.message))?;
+            }
+        }
+    }
+    if !run.problems.is_empty() {
+        writeln!(out, "\nproblems: {}", run.problems.len())?;
+        for p in &run.problems {
+            writeln!(out, "  {}: {}: {}", p.kind.label(), line(&p.file), line(&p.message))?;
+        }
+    }
+    Ok(())
+}

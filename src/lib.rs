@@ -1,0 +1,17 @@
+//! testscope: inspect the JUnit reports of one CI workflow run and produce exactly the
+//! uploads of PyTorch's `tools/stats/upload_test_stats.py`.
+//!
+//! The library is the whole pipeline; the binaries are thin front-ends:
+//! [`source`] lists report files, [`report`] turns XML into Python-exact JSON values,
+//! [`load`] runs that in parallel into a [`run::LoadedRun`], [`stats`] summarises, and
+//! [`upload`] plans the objects and writes them to a sink.
+
+pub mod load;
+pub mod report;
+pub mod run;
+pub mod source;
+pub mod stats;
+pub mod upload;
+pub mod cli;
+pub mod headless;
+pub mod sanitize;

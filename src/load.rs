@@ -1,0 +1,327 @@
+//! Listing -> loaded run. Files are read and parsed on every core; results are folded in
+//! the listing's order (spec section 7) so documents and float sums are deterministic.
+//! Workers never run more than a window of files ahead of the fold, which bounds memory.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, mpsc};
+
+use crate::report::{Enrichment, Object, Value, meta, parse_report, pyjson, pynum};
+use crate::run::{CaseBrief, FileInfo, Lines, LoadedRun, Problem, ProblemKind};
+use crate::source::{Listing, ReportFile};
+use crate::stats::summary::CaseFacts;
+use crate::stats::{CaseStatus, Summary, is_failed_case};
+use crate::upload::gzip::DeflateChunk;
+
+/// What to load and how.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// The run id as given (it becomes `workflow_id`, a JSON string).
+    pub workflow_id: String,
+    pub attempt: i64,
+    /// Keep (compressed) JSON lines of every case, for the `test_run` collection.
+    pub keep_test_run: bool,
+    /// Worker threads; 0 means one per core.
+    pub threads: usize,
+    /// Largest report file read, uncompressed.
+    pub max_file_bytes: u64,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self {
+            workflow_id: String::new(),
+            attempt: 1,
+            keep_test_run: true,
+            threads: 0,
+            max_file_bytes: 1 << 30,
+        }
+    }
+}
+
+/// Counters a front-end polls while a load runs.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub files_total: AtomicU64,
+    pub files_done: AtomicU64,
+    pub bytes_done: AtomicU64,
+    pub cases: AtomicU64,
+    pub bad_files: AtomicU64,
+    pub cancelled: AtomicBool,
+}
+
+/// What the parse of one file produced, ready to fold.
+struct Parsed {
+    enrichment: Enrichment,
+    facts: Vec<CaseFacts>,
+    failed: Vec<u8>,
+    failed_docs: u64,
+    all: Option<DeflateChunk>,
+    reruns: u64,
+    notable: Vec<CaseBrief>,
+    missing_time: Vec<String>,
+}
+
+struct Done {
+    index: usize,
+    bytes: u64,
+    result: Result<Parsed, String>,
+}
+
+/// Load every report of `listing`.
+pub fn load(listing: Listing, opts: &LoadOptions, progress: &Progress) -> LoadedRun {
+    let Listing {
+        reports,
+        td_exclusions,
+        problems,
+        description,
+    } = listing;
+    let mut run = LoadedRun {
+        description,
+        workflow_id: opts.workflow_id.clone(),
+        attempt: opts.attempt,
+        td_exclusions,
+        ..LoadedRun::default()
+    };
+    run.problems
+        .extend(problems.into_iter().map(|(file, message)| Problem {
+            file,
+            kind: ProblemKind::Unreadable,
+            message,
+        }));
+    progress
+        .files_total
+        .store(reports.len() as u64, Ordering::Relaxed);
+
+    let threads = match opts.threads {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n,
+    };
+    let window = threads * 8;
+    let next = Mutex::new(0usize);
+    let folded = (Mutex::new(0usize), Condvar::new());
+    let (tx, rx) = mpsc::channel::<Done>();
+    let mut summary = Summary::new();
+    let mut failed = Vec::new();
+    let mut all = opts.keep_test_run.then(Lines::default);
+
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let (next, folded, reports) = (&next, &folded, &reports);
+            s.spawn(move || {
+                loop {
+                    let index = {
+                        let mut n = next.lock().expect("no panics while held");
+                        let i = *n;
+                        *n += 1;
+                        i
+                    };
+                    if index >= reports.len() || progress.cancelled.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    // Wait until the fold is within a window of this file.
+                    let (lock, cv) = folded;
+                    let mut done = lock.lock().expect("no panics while held");
+                    while index >= *done + window {
+                        done = cv.wait(done).expect("no panics while held");
+                    }
+                    drop(done);
+                    let file = &reports[index];
+                    let result = parse_file(file, opts, index);
+                    if tx
+                        .send(Done {
+                            index,
+                            bytes: file.size,
+                            result,
+                        })
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+
+        let mut pending = BTreeMap::new();
+        let mut expected = 0usize;
+        for done in rx {
+            pending.insert(done.index, done);
+            while let Some(done) = pending.remove(&expected) {
+                fold(
+                    &mut run,
+                    &reports[expected],
+                    done,
+                    &mut summary,
+                    &mut failed,
+                    all.as_mut(),
+                    progress,
+                );
+                expected += 1;
+                let (lock, cv) = &folded;
+                *lock.lock().expect("no panics while held") = expected;
+                cv.notify_all();
+            }
+        }
+    });
+
+    run.summary = summary.into_rows();
+    run.failed.chunks.push(DeflateChunk::compress(&failed));
+    run.test_run = all;
+    run
+}
+
+fn enrichment_for(file: &ReportFile, opts: &LoadOptions) -> Enrichment {
+    let comps = file.rel.components();
+    Enrichment {
+        workflow_id: opts.workflow_id.as_str().into(),
+        attempt: Value::Int(opts.attempt),
+        job_id: meta::job_id(file.rel.first()),
+        invoking_file: meta::invoking_file(comps).into(),
+    }
+}
+
+/// Read, parse and serialise one file (runs on a worker).
+fn parse_file(file: &ReportFile, opts: &LoadOptions, index: usize) -> Result<Parsed, String> {
+    let bytes = file.read(opts.max_file_bytes).map_err(|e| e.to_string())?;
+    let enrichment = enrichment_for(file, opts);
+    let cases = parse_report(&bytes, &enrichment).map_err(|e| e.to_string())?;
+    drop(bytes);
+    let mut lines = Vec::with_capacity(cases.len() * 320);
+    let mut failed = Vec::new();
+    let mut failed_docs = 0;
+    let mut facts = Vec::with_capacity(cases.len());
+    let mut reruns = 0;
+    let mut missing_time = Vec::new();
+    let mut notable = Vec::new();
+    let unique_base = (index as u64) << 32;
+    for (n, case) in cases.iter().enumerate() {
+        let start = lines.len();
+        pyjson::write_object(&mut lines, case);
+        lines.push(b'\n');
+        if is_failed_case(case) {
+            failed.extend_from_slice(&lines[start..]);
+            failed_docs += 1;
+            notable.push(CaseBrief::of(case, 0));
+        }
+        if case.contains_key("rerun") {
+            reruns += 1;
+        }
+        let time = case.get("time").and_then(Value::as_number);
+        if time.is_none() {
+            missing_time.push(case_label(case));
+        }
+        facts.push(CaseFacts::of(case, CaseStatus::of(case), time, unique_base + n as u64));
+    }
+    let all = opts.keep_test_run.then(|| DeflateChunk::compress(&lines));
+    Ok(Parsed {
+        enrichment,
+        facts,
+        failed,
+        failed_docs,
+        all,
+        reruns,
+        notable,
+        missing_time,
+    })
+}
+
+/// `classname.name` for messages.
+pub fn case_label(case: &Object) -> String {
+    let part = |k| match case.get(k) {
+        Some(Value::Str(s)) => s.to_string(),
+        Some(v) => {
+            let mut out = Vec::new();
+            pyjson::write_value(&mut out, v);
+            String::from_utf8_lossy(&out).into_owned()
+        }
+        None => "?".to_string(),
+    };
+    format!("{}.{}", part("classname"), part("name"))
+}
+
+/// Fold one file's results into the run, in order (runs on the calling thread).
+fn fold(
+    run: &mut LoadedRun,
+    file: &ReportFile,
+    done: Done,
+    summary: &mut Summary,
+    failed: &mut Vec<u8>,
+    all: Option<&mut Lines>,
+    progress: &Progress,
+) {
+    let mut info = FileInfo {
+        rel: file.rel.to_string(),
+        origin: file.describe(),
+        bytes: done.bytes,
+        cases: 0,
+        error: None,
+    };
+    run.totals.files += 1;
+    run.totals.bytes += done.bytes;
+    progress.files_done.fetch_add(1, Ordering::Relaxed);
+    progress.bytes_done.fetch_add(done.bytes, Ordering::Relaxed);
+    match done.result {
+        Err(message) => {
+            run.totals.bad_files += 1;
+            progress.bad_files.fetch_add(1, Ordering::Relaxed);
+            run.problems.push(Problem {
+                file: info.origin.clone(),
+                kind: ProblemKind::Unreadable,
+                message: message.clone(),
+            });
+            info.error = Some(message);
+        }
+        Ok(p) => {
+            info.cases = p.facts.len() as u64;
+            let t = &mut run.totals;
+            t.cases += info.cases;
+            t.reruns += p.reruns;
+            for f in p.facts {
+                match f.status {
+                    CaseStatus::Failure => t.failures += 1,
+                    CaseStatus::Error => t.errors += 1,
+                    CaseStatus::Skipped => t.skipped += 1,
+                    CaseStatus::Success => t.successes += 1,
+                }
+                t.time += f.time.unwrap_or(0.0);
+                summary.add(f, &p.enrichment);
+            }
+            let file_index = run.files.len();
+            run.notable.extend(p.notable.into_iter().map(|mut b| {
+                b.file_index = file_index;
+                b
+            }));
+            failed.extend_from_slice(&p.failed);
+            run.failed.docs += p.failed_docs;
+            if let (Some(all), Some(chunk)) = (all, p.all) {
+                all.docs += info.cases;
+                all.chunks.push(chunk);
+            }
+            if !p.missing_time.is_empty() {
+                let n = p.missing_time.len();
+                let first = p.missing_time.iter().take(3).cloned().collect::<Vec<_>>();
+                run.problems.push(Problem {
+                    file: info.origin.clone(),
+                    kind: ProblemKind::MissingTime,
+                    message: format!(
+                        "{n} case(s) without a numeric time, counted as 0.0: {}{}",
+                        first.join(", "),
+                        if n > 3 { ", ..." } else { "" }
+                    ),
+                });
+            }
+            progress.cases.fetch_add(info.cases, Ordering::Relaxed);
+        }
+    }
+    run.files.push(info);
+}
+
+/// Parse an attempt the way argparse's `type=int` does.
+pub fn parse_attempt(s: &str) -> Option<i64> {
+    match pynum::py_int(s)? {
+        Value::Int(i) => Some(i),
+        _ => None,
+    }
+}

@@ -1,0 +1,35 @@
+//! The `testscope` binary: parse flags, pick a front-end, map errors to exit codes.
+
+use clap::Parser;
+
+use testscope::cli::Cli;
+use testscope::headless::{self, Exit, exit};
+
+fn main() {
+    let cli = Cli::parse();
+    let code = match run(&cli) {
+        Ok(code) => code,
+        Err(e) => {
+            let code = e.downcast_ref::<Exit>().map_or(exit::FAILED, |x| x.code);
+            eprintln!("testscope: {e:#}");
+            code
+        }
+    };
+    std::process::exit(code);
+}
+
+fn run(cli: &Cli) -> anyhow::Result<i32> {
+    if let Some(shell) = cli.completions {
+        Cli::write_completions(shell, &mut std::io::stdout());
+        return Ok(exit::OK);
+    }
+    if cli.man {
+        Cli::write_man(&mut std::io::stdout())?;
+        return Ok(exit::OK);
+    }
+    if cli.upload {
+        headless::upload(cli)
+    } else {
+        headless::inspect(cli)
+    }
+}

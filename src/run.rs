@@ -1,0 +1,160 @@
+//! A loaded run: the one data model both front-ends read. It holds what the uploads need
+//! (summary rows, failed lines, compressed test_run chunks) and what a person triages with
+//! (per-file outcomes, problems, totals), not a million case trees.
+
+use crate::report::{Object, Value};
+use crate::source::AuxFile;
+use crate::stats::{CaseStatus, SummaryRow};
+use crate::upload::gzip::DeflateChunk;
+
+/// Something that went wrong with the input; spec section 8 says how each is handled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    /// The file (or zip) concerned, as the user can find it.
+    pub file: String,
+    pub kind: ProblemKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// A zip or report that could not be read or parsed: skipped whole.
+    Unreadable,
+    /// Cases whose `time` is missing or not a number: counted as 0.0 in sums.
+    MissingTime,
+}
+
+impl ProblemKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Unreadable => "unreadable",
+            Self::MissingTime => "missing time",
+        }
+    }
+}
+
+/// One report file's outcome.
+#[derive(Debug, Clone)]
+pub struct FileInfo {
+    /// Path relative to the download folder (spec section 7 order key).
+    pub rel: String,
+    /// Where it was read from (zip!entry or disk path).
+    pub origin: String,
+    pub bytes: u64,
+    pub cases: u64,
+    pub error: Option<String>,
+}
+
+/// Case counts over the whole run.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Totals {
+    pub files: u64,
+    pub bad_files: u64,
+    pub bytes: u64,
+    pub cases: u64,
+    pub failures: u64,
+    pub errors: u64,
+    pub skipped: u64,
+    pub successes: u64,
+    /// Cases with at least one `rerun` child.
+    pub reruns: u64,
+    pub time: f64,
+}
+
+/// The body of one collection before compression decisions: JSON lines.
+#[derive(Debug, Clone, Default)]
+pub struct Lines {
+    pub docs: u64,
+    pub chunks: Vec<DeflateChunk>,
+}
+
+/// The triage facts of a case that failed or was rerun (the `failed_test_runs` cases).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseBrief {
+    /// Index into [`LoadedRun::files`].
+    pub file_index: usize,
+    pub classname: String,
+    pub name: String,
+    pub file: String,
+    pub status: CaseStatus,
+    /// Number of `rerun` children.
+    pub reruns: usize,
+    /// First line of the failure/error message (or of the last rerun's, for flaky passes).
+    pub message: String,
+    pub time: Option<f64>,
+}
+
+impl CaseBrief {
+    pub fn of(case: &Object, file_index: usize) -> Self {
+        let text = |k: &str| case.get(k).map(display_value).unwrap_or_default();
+        let reruns = match case.get("rerun") {
+            Some(Value::List(items)) => items.len(),
+            Some(_) => 1,
+            None => 0,
+        };
+        let message = ["failure", "error", "rerun"]
+            .iter()
+            .find_map(|k| case.get(k).and_then(first_message))
+            .unwrap_or_default();
+        Self {
+            file_index,
+            classname: text("classname"),
+            name: text("name"),
+            file: text("file"),
+            status: CaseStatus::of(case),
+            reruns,
+            message,
+            time: case.get("time").and_then(Value::as_number),
+        }
+    }
+
+    pub fn is_flaky(&self) -> bool {
+        self.reruns > 0 && self.status == CaseStatus::Success
+    }
+}
+
+/// A value as a person reads it: strings bare, numbers in Python form.
+pub fn display_value(v: &Value) -> String {
+    match v {
+        Value::Str(s) => s.to_string(),
+        Value::Null => String::new(),
+        other => {
+            let mut out = Vec::new();
+            crate::report::pyjson::write_value(&mut out, other);
+            String::from_utf8_lossy(&out).into_owned()
+        }
+    }
+}
+
+/// The `message` attribute, else the text, of a failure-like child (the last, for lists).
+fn first_message(v: &Value) -> Option<String> {
+    let obj = match v {
+        Value::List(items) => items.iter().rev().find_map(Value::as_object)?,
+        Value::Object(o) => o,
+        _ => return None,
+    };
+    let msg = obj
+        .get("message")
+        .map(display_value)
+        .filter(|m| !m.trim().is_empty())
+        .or_else(|| obj.get("text").map(display_value))?;
+    Some(msg.trim().lines().next().unwrap_or("").to_string())
+}
+
+#[derive(Debug, Default)]
+pub struct LoadedRun {
+    /// Where it came from, for headers and messages.
+    pub description: String,
+    pub workflow_id: String,
+    pub attempt: i64,
+    pub files: Vec<FileInfo>,
+    pub summary: Vec<SummaryRow>,
+    pub failed: Lines,
+    /// Every case, when the load was asked to keep them (`LoadOptions::keep_test_run`).
+    pub test_run: Option<Lines>,
+    pub problems: Vec<Problem>,
+    /// Failed and rerun cases, in run order.
+    pub notable: Vec<CaseBrief>,
+    pub totals: Totals,
+    pub td_exclusions: Vec<AuxFile>,
+}

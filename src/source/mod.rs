@@ -1,0 +1,168 @@
+//! Where reports come from. A source lists report files, each addressed by the path it would
+//! have after the reference's download-and-extract step (`unzipped-<zip stem>/...`), sorted
+//! the way spec section 7 orders them. Local folders and zips live here; S3 plugs in as
+//! another producer of the same [`ReportFile`]s.
+
+pub mod local;
+pub mod zipped;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use local::{LocalSpec, discover};
+pub use zipped::{ZipLimits, ZipSource};
+
+/// A report file's path relative to the download folder, as components.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RelPath(pub Vec<Box<str>>);
+
+impl RelPath {
+    pub fn components(&self) -> &[Box<str>] {
+        &self.0
+    }
+
+    pub fn first(&self) -> &str {
+        self.0.first().map_or("", |c| c)
+    }
+}
+
+impl fmt::Display for RelPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, c) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("/")?;
+            }
+            f.write_str(c)?;
+        }
+        Ok(())
+    }
+}
+
+/// Where a report file's bytes are.
+#[derive(Debug, Clone)]
+pub enum Origin {
+    Disk(PathBuf),
+    Zip { archive: Arc<ZipSource>, index: usize },
+}
+
+/// One report file of the run.
+#[derive(Debug, Clone)]
+pub struct ReportFile {
+    pub rel: RelPath,
+    pub origin: Origin,
+    /// Size before decompression is known up front for disk files and zip entries.
+    pub size: u64,
+}
+
+impl ReportFile {
+    /// Where the file is, for messages: the zip and entry, or the disk path.
+    pub fn describe(&self) -> String {
+        match &self.origin {
+            Origin::Disk(p) => p.display().to_string(),
+            Origin::Zip { archive, index } => {
+                format!("{}!{}", archive.name(), archive.entry_name(*index))
+            }
+        }
+    }
+
+    /// Read the whole file, within the limits of its archive.
+    pub fn read(&self, max_bytes: u64) -> Result<Vec<u8>, SourceError> {
+        match &self.origin {
+            Origin::Disk(p) => {
+                let len = std::fs::metadata(p)
+                    .map_err(|e| SourceError::io(p.display(), e))?
+                    .len();
+                if len > max_bytes {
+                    return Err(SourceError::TooLarge {
+                        what: p.display().to_string(),
+                        limit: max_bytes,
+                    });
+                }
+                std::fs::read(p).map_err(|e| SourceError::io(p.display(), e))
+            }
+            Origin::Zip { archive, index } => archive.read_entry(*index, max_bytes),
+        }
+    }
+}
+
+/// A test-jsons artifact file (td_exclusions), kept for additional_info.
+#[derive(Debug, Clone)]
+pub struct AuxFile {
+    pub rel: RelPath,
+    pub origin: Origin,
+}
+
+/// Everything a source found: reports in spec order, plus what could not be opened.
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub reports: Vec<ReportFile>,
+    pub td_exclusions: Vec<AuxFile>,
+    pub problems: Vec<(String, String)>,
+    /// Human description of where the run came from.
+    pub description: String,
+}
+
+impl Listing {
+    /// Spec section 7: sort by path components; a later duplicate path replaces an earlier one
+    /// (extracting both would overwrite the first).
+    pub fn finish(&mut self) {
+        sort_dedup(&mut self.reports, |r| &r.rel);
+        sort_dedup(&mut self.td_exclusions, |r| &r.rel);
+    }
+}
+
+fn sort_dedup<T>(items: &mut Vec<T>, key: impl Fn(&T) -> &RelPath) {
+    // Stable sort keeps discovery order among equal paths; keep the last of each run.
+    items.sort_by(|a, b| key(a).cmp(key(b)));
+    let mut out: Vec<T> = Vec::with_capacity(items.len());
+    for item in items.drain(..) {
+        if out.last().is_some_and(|last| key(last) == key(&item)) {
+            out.pop();
+        }
+        out.push(item);
+    }
+    *items = out;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{what}: {message}")]
+    Zip { what: String, message: String },
+    #[error("{what}: larger than the limit of {limit} bytes")]
+    TooLarge { what: String, limit: u64 },
+    #[error("{0}")]
+    Other(String),
+}
+
+impl SourceError {
+    pub fn io(what: impl fmt::Display, source: std::io::Error) -> Self {
+        Self::Io {
+            what: what.to_string(),
+            source,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rel(s: &str) -> RelPath {
+        RelPath(s.split('/').map(Into::into).collect())
+    }
+
+    #[test]
+    fn python_path_order() {
+        let mut v = vec![rel("unzipped-a-b/x.xml"), rel("unzipped-a/x.xml"), rel("unzipped-a/B.xml")];
+        v.sort();
+        let s: Vec<_> = v.iter().map(|r| r.to_string()).collect();
+        assert_eq!(s, ["unzipped-a/B.xml", "unzipped-a/x.xml", "unzipped-a-b/x.xml"]);
+    }
+}

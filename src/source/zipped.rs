@@ -1,0 +1,185 @@
+//! Zip artifacts read in memory, never extracted to disk. Entry names get the same treatment
+//! as Python's `ZipFile.extractall` (name cut at NUL, empty/`.`/`..` components dropped, so
+//! `../x` and `/x` stay inside the folder), and reading is bounded against zip bombs.
+
+use std::io::{Cursor, Read};
+use std::sync::Arc;
+
+use zip::ZipArchive;
+
+use super::SourceError;
+
+/// Bounds on what one archive may expand to.
+#[derive(Debug, Clone, Copy)]
+pub struct ZipLimits {
+    /// Largest single entry, uncompressed.
+    pub max_entry_bytes: u64,
+    /// Largest expansion ratio for entries over `ratio_floor_bytes` (deflate tops out near
+    /// 1032:1; real reports compress 10-200:1).
+    pub max_ratio: u64,
+    pub ratio_floor_bytes: u64,
+}
+
+impl Default for ZipLimits {
+    fn default() -> Self {
+        Self {
+            max_entry_bytes: 1 << 30,
+            max_ratio: 1000,
+            ratio_floor_bytes: 16 << 20,
+        }
+    }
+}
+
+/// One entry of the archive.
+#[derive(Debug, Clone)]
+pub struct ZipEntry {
+    pub raw_name: String,
+    /// Path components after extractall's sanitising; empty for entries that extract nowhere.
+    pub components: Vec<Box<str>>,
+    pub is_dir: bool,
+    pub size: u64,
+    pub compressed_size: u64,
+}
+
+/// An archive held in memory.
+#[derive(Debug)]
+pub struct ZipSource {
+    name: String,
+    archive: ZipArchive<Cursor<Arc<[u8]>>>,
+    entries: Vec<ZipEntry>,
+    limits: ZipLimits,
+}
+
+impl ZipSource {
+    /// Open an archive from its bytes; `name` is its file name (for messages and the
+    /// `unzipped-<stem>` folder).
+    pub fn open(name: &str, bytes: Arc<[u8]>, limits: ZipLimits) -> Result<Self, SourceError> {
+        let err = |e: zip::result::ZipError| SourceError::Zip {
+            what: name.to_string(),
+            message: e.to_string(),
+        };
+        let mut archive = ZipArchive::new(Cursor::new(bytes)).map_err(err)?;
+        let mut entries = Vec::with_capacity(archive.len());
+        for i in 0..archive.len() {
+            let f = archive.by_index_raw(i).map_err(err)?;
+            let raw_name = f.name().map_err(err)?.into_owned();
+            entries.push(ZipEntry {
+                components: extract_components(&raw_name),
+                is_dir: f.is_dir(),
+                size: f.size(),
+                compressed_size: f.compressed_size(),
+                raw_name,
+            });
+        }
+        Ok(Self {
+            name: name.to_string(),
+            archive,
+            entries,
+            limits,
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// `unzipped-<name without its last suffix>`, as the reference's `unzip` names it.
+    pub fn extract_folder(&self) -> String {
+        format!("unzipped-{}", path_stem(&self.name))
+    }
+
+    pub fn entries(&self) -> &[ZipEntry] {
+        &self.entries
+    }
+
+    pub fn entry_name(&self, index: usize) -> &str {
+        self.entries.get(index).map_or("?", |e| &e.raw_name)
+    }
+
+    /// Decompress one entry, refusing more than the limits allow (whatever the header claims).
+    pub fn read_entry(&self, index: usize, max_bytes: u64) -> Result<Vec<u8>, SourceError> {
+        let entry = &self.entries[index];
+        let what = format!("{}!{}", self.name, entry.raw_name);
+        let limit = max_bytes.min(self.limits.max_entry_bytes);
+        let too_large = || SourceError::TooLarge {
+            what: what.clone(),
+            limit,
+        };
+        if entry.size > limit {
+            return Err(too_large());
+        }
+        // ZipArchive clones share the parsed directory; the cursor is per clone.
+        let mut archive = self.archive.clone();
+        let zip_err = |e: zip::result::ZipError| SourceError::Zip {
+            what: what.clone(),
+            message: e.to_string(),
+        };
+        let file = archive.by_index(index).map_err(zip_err)?;
+        let mut out = Vec::with_capacity(entry.size.min(limit) as usize);
+        let n = file
+            .take(limit + 1)
+            .read_to_end(&mut out)
+            .map_err(|e| SourceError::Zip {
+                what: what.clone(),
+                message: e.to_string(),
+            })?;
+        if n as u64 > limit {
+            return Err(too_large());
+        }
+        let ratio_cap = entry
+            .compressed_size
+            .max(1)
+            .saturating_mul(self.limits.max_ratio);
+        if n as u64 > self.limits.ratio_floor_bytes && n as u64 > ratio_cap {
+            return Err(SourceError::Zip {
+                what,
+                message: format!(
+                    "expands more than {}:1 (a zip bomb?)",
+                    self.limits.max_ratio
+                ),
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// `Path(name).stem`: the last component without its last suffix.
+pub fn path_stem(name: &str) -> &str {
+    let base = name.rsplit('/').next().unwrap_or(name);
+    match base.rfind('.') {
+        Some(0) | None => base,
+        Some(i) => &base[..i],
+    }
+}
+
+/// What `extractall` makes of a member name on a POSIX system.
+pub fn extract_components(name: &str) -> Vec<Box<str>> {
+    let name = name.split('\0').next().unwrap_or("");
+    name.split('/')
+        .filter(|c| !matches!(*c, "" | "." | ".."))
+        .map(Into::into)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extractall_names() {
+        let c = |s| extract_components(s).iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        assert_eq!(c("test/test-reports/a.xml"), ["test", "test-reports", "a.xml"]);
+        assert_eq!(c("../../etc/x.xml"), ["etc", "x.xml"]);
+        assert_eq!(c("/abs/./x.xml"), ["abs", "x.xml"]);
+        assert_eq!(c("a/b.xml\0junk"), ["a", "b.xml"]);
+        assert!(c("../").is_empty());
+    }
+
+    #[test]
+    fn stems() {
+        assert_eq!(path_stem("test-reports-x_1.zip"), "test-reports-x_1");
+        assert_eq!(path_stem("a.report.zip"), "a.report");
+        assert_eq!(path_stem(".zip"), ".zip");
+        assert_eq!(path_stem("noext"), "noext");
+    }
+}

@@ -1,0 +1,8 @@
+//! Per-run statistics the batch path uploads: the per-class summary (`test_run_summary`),
+//! the failed-case selection, the `test_run` gate. additional_info lives here too once built.
+
+pub mod status;
+pub mod summary;
+
+pub use status::{CaseStatus, is_failed_case, should_upload_full_test_run};
+pub use summary::{CaseFacts, Summary, SummaryKeyPart, SummaryRow};

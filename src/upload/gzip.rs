@@ -1,0 +1,136 @@
+//! Gzip bodies built from independently compressed chunks, the way pigz does it: each chunk
+//! is a raw deflate stream ended by a sync flush (byte-aligned, not final), so chunks made on
+//! different threads concatenate into one valid gzip member; CRC-32s combine.
+
+use flate2::{Compress, Compression, FlushCompress};
+
+/// Level 6: the reference's level 9 buys about 1% on this data at twice the time; the
+/// contract is on decompressed bytes only.
+pub const LEVEL: u32 = 6;
+
+/// One compressed piece of a body.
+#[derive(Debug, Clone, Default)]
+pub struct DeflateChunk {
+    pub data: Vec<u8>,
+    pub crc: crc32fast::Hasher,
+    pub raw_len: u64,
+}
+
+impl DeflateChunk {
+    pub fn compress(raw: &[u8]) -> Self {
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(raw);
+        let mut c = Compress::new(Compression::new(LEVEL), false);
+        let mut data = Vec::with_capacity(raw.len() / 4 + 64);
+        loop {
+            let consumed = c.total_in() as usize;
+            c.compress_vec(&raw[consumed..], &mut data, FlushCompress::Sync)
+                .expect("deflate into a growable buffer cannot fail");
+            // Done when all input is in and the flush did not run out of room.
+            if c.total_in() as usize == raw.len() && data.len() < data.capacity() {
+                break;
+            }
+            data.reserve(data.capacity().max(64));
+        }
+        Self {
+            data,
+            crc,
+            raw_len: raw.len() as u64,
+        }
+    }
+}
+
+/// Assembles a gzip member from chunks in order.
+#[derive(Debug, Clone)]
+pub struct GzipBuilder {
+    out: Vec<u8>,
+    crc: crc32fast::Hasher,
+    raw_len: u64,
+}
+
+impl Default for GzipBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl GzipBuilder {
+    pub fn new() -> Self {
+        // Magic, deflate, no flags, mtime 0 (reproducible bodies), no extra flags, OS unknown.
+        let out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+        Self {
+            out,
+            crc: crc32fast::Hasher::new(),
+            raw_len: 0,
+        }
+    }
+
+    pub fn push_chunk(&mut self, chunk: &DeflateChunk) {
+        self.out.extend_from_slice(&chunk.data);
+        self.crc.combine(&chunk.crc);
+        self.raw_len += chunk.raw_len;
+    }
+
+    pub fn push_raw(&mut self, raw: &[u8]) {
+        if !raw.is_empty() {
+            self.push_chunk(&DeflateChunk::compress(raw));
+        }
+    }
+
+    pub fn raw_len(&self) -> u64 {
+        self.raw_len
+    }
+
+    pub fn finish(mut self) -> Vec<u8> {
+        // An empty final fixed-Huffman block closes the deflate stream.
+        self.out.extend_from_slice(&[0x03, 0x00]);
+        self.out.extend_from_slice(&self.crc.finalize().to_le_bytes());
+        self.out
+            .extend_from_slice(&(self.raw_len as u32).to_le_bytes());
+        self.out
+    }
+}
+
+/// Compress a whole body in one go.
+pub fn gzip(raw: &[u8]) -> Vec<u8> {
+    let mut b = GzipBuilder::new();
+    b.push_raw(raw);
+    b.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    fn gunzip(b: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(b).read_to_end(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn chunks_concatenate_into_one_member() {
+        let parts: Vec<Vec<u8>> = (0..5)
+            .map(|i| format!("{{\"n\": {i}}}\n").repeat(1000 * i + 1).into_bytes())
+            .collect();
+        let mut b = GzipBuilder::new();
+        for p in &parts {
+            b.push_chunk(&DeflateChunk::compress(p));
+        }
+        b.push_raw(b"");
+        let body = b.finish();
+        assert_eq!(gunzip(&body), parts.concat());
+        // A single member: a decoder reading just one member sees everything.
+        let mut one = Vec::new();
+        flate2::read::DeflateDecoder::new(&body[10..])
+            .read_to_end(&mut one)
+            .unwrap();
+        assert_eq!(one, parts.concat());
+    }
+
+    #[test]
+    fn empty_body() {
+        assert_eq!(gunzip(&gzip(b"")), b"");
+    }
+}
