@@ -86,6 +86,11 @@ pub struct Cli {
     #[arg(long, value_name = "MIB", default_value_t = 1024)]
     pub max_file_mib: u64,
 
+    /// Gzip level of the uploaded bodies, 1 (fastest) to 9 (smallest).
+    #[arg(long, value_name = "LEVEL", default_value_t = crate::upload::gzip::DEFAULT_LEVEL,
+          value_parser = clap::value_parser!(u32).range(1..=9))]
+    pub gzip_level: u32,
+
     /// Print shell completions for SHELL and exit.
     #[arg(long, value_name = "SHELL", exclusive = true)]
     pub completions: Option<Shell>,

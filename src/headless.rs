@@ -80,13 +80,6 @@ pub fn warn_problem(p: &Problem) {
 
 /// Load the run the flags point at, showing progress on stderr.
 pub fn load_from_cli(cli: &Cli, keep_test_run: bool) -> Result<LoadedRun> {
-    let workflow_id = cli.workflow_run_id.clone().unwrap_or_else(|| "0".into());
-    let attempt_text = cli.workflow_run_attempt.as_deref().unwrap_or("1");
-    let attempt = parse_attempt(attempt_text).ok_or_else(|| {
-        usage(format!(
-            "--workflow-run-attempt: invalid int value: {attempt_text:?}"
-        ))
-    })?;
     let path = match (cli.report_path(), cli.circleci) {
         (Some(p), _) => p.clone(),
         (None, true) => std::env::current_dir().context("the current folder")?,
@@ -106,6 +99,22 @@ pub fn load_from_cli(cli: &Cli, keep_test_run: bool) -> Result<LoadedRun> {
         zip_limits: ZipLimits::default(),
     };
     let listing = discover(&spec)?;
+    // Ids from the flags; else what a bucket layout names; else placeholders for inspection.
+    let workflow_id = cli
+        .workflow_run_id
+        .clone()
+        .or_else(|| listing.run_id.clone())
+        .unwrap_or_else(|| "0".into());
+    let attempt_text = cli
+        .workflow_run_attempt
+        .clone()
+        .or_else(|| listing.attempt.clone())
+        .unwrap_or_else(|| "1".into());
+    let attempt = parse_attempt(&attempt_text).ok_or_else(|| {
+        usage(format!(
+            "--workflow-run-attempt: invalid int value: {attempt_text:?}"
+        ))
+    })?;
     if listing.reports.is_empty() {
         eprintln!(
             "warning: no test reports found in {}",
@@ -118,6 +127,7 @@ pub fn load_from_cli(cli: &Cli, keep_test_run: bool) -> Result<LoadedRun> {
         keep_test_run,
         threads: cli.threads,
         max_file_bytes: cli.max_file_mib.saturating_mul(1 << 20),
+        gzip_level: cli.gzip_level,
     };
     let progress = Progress::default();
     let started = Instant::now();
@@ -214,6 +224,7 @@ pub fn upload(cli: &Cli) -> Result<i32> {
         head_branch: cli.head_branch.clone(),
         head_repository: cli.head_repository.clone().expect("checked"),
         stats_bucket: cli.stats_bucket.clone(),
+        gzip_level: cli.gzip_level,
     };
     let run = load_from_cli(cli, ctx.uploads_test_run())?;
     let ctx = UploadContext {

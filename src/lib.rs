@@ -9,6 +9,7 @@
 pub mod load;
 pub mod report;
 pub mod run;
+pub mod sample;
 pub mod source;
 pub mod stats;
 pub mod upload;

@@ -25,6 +25,8 @@ pub struct LoadOptions {
     pub threads: usize,
     /// Largest report file read, uncompressed.
     pub max_file_bytes: u64,
+    /// Gzip level of the kept JSON lines (see [`crate::upload::gzip::DEFAULT_LEVEL`]).
+    pub gzip_level: u32,
 }
 
 impl Default for LoadOptions {
@@ -35,6 +37,7 @@ impl Default for LoadOptions {
             keep_test_run: true,
             threads: 0,
             max_file_bytes: 1 << 30,
+            gzip_level: crate::upload::gzip::DEFAULT_LEVEL,
         }
     }
 }
@@ -75,6 +78,7 @@ pub fn load(listing: Listing, opts: &LoadOptions, progress: &Progress) -> Loaded
         td_exclusions,
         problems,
         description,
+        ..
     } = listing;
     let mut run = LoadedRun {
         description,
@@ -110,6 +114,7 @@ pub fn load(listing: Listing, opts: &LoadOptions, progress: &Progress) -> Loaded
             let tx = tx.clone();
             let (next, folded, reports) = (&next, &folded, &reports);
             s.spawn(move || {
+                let mut scratch = Scratch::default();
                 loop {
                     let index = {
                         let mut n = next.lock().expect("no panics while held");
@@ -128,7 +133,7 @@ pub fn load(listing: Listing, opts: &LoadOptions, progress: &Progress) -> Loaded
                     }
                     drop(done);
                     let file = &reports[index];
-                    let result = parse_file(file, opts, index);
+                    let result = parse_file(file, opts, index, &mut scratch);
                     if tx
                         .send(Done {
                             index,
@@ -167,7 +172,7 @@ pub fn load(listing: Listing, opts: &LoadOptions, progress: &Progress) -> Loaded
     });
 
     run.summary = summary.into_rows();
-    run.failed.chunks.push(DeflateChunk::compress(&failed));
+    run.failed.chunks.push(DeflateChunk::compress(&failed, opts.gzip_level));
     run.test_run = all;
     run
 }
@@ -182,13 +187,26 @@ fn enrichment_for(file: &ReportFile, opts: &LoadOptions) -> Enrichment {
     }
 }
 
+/// Buffers a worker reuses from file to file (fresh big allocations cost page faults).
+#[derive(Default)]
+struct Scratch {
+    xml: Vec<u8>,
+    lines: Vec<u8>,
+}
+
 /// Read, parse and serialise one file (runs on a worker).
-fn parse_file(file: &ReportFile, opts: &LoadOptions, index: usize) -> Result<Parsed, String> {
-    let bytes = file.read(opts.max_file_bytes).map_err(|e| e.to_string())?;
+fn parse_file(
+    file: &ReportFile,
+    opts: &LoadOptions,
+    index: usize,
+    scratch: &mut Scratch,
+) -> Result<Parsed, String> {
+    file.read_into(opts.max_file_bytes, &mut scratch.xml)
+        .map_err(|e| e.to_string())?;
     let enrichment = enrichment_for(file, opts);
-    let cases = parse_report(&bytes, &enrichment).map_err(|e| e.to_string())?;
-    drop(bytes);
-    let mut lines = Vec::with_capacity(cases.len() * 320);
+    let cases = parse_report(&scratch.xml, &enrichment).map_err(|e| e.to_string())?;
+    let lines = &mut scratch.lines;
+    lines.clear();
     let mut failed = Vec::new();
     let mut failed_docs = 0;
     let mut facts = Vec::with_capacity(cases.len());
@@ -198,7 +216,7 @@ fn parse_file(file: &ReportFile, opts: &LoadOptions, index: usize) -> Result<Par
     let unique_base = (index as u64) << 32;
     for (n, case) in cases.iter().enumerate() {
         let start = lines.len();
-        pyjson::write_object(&mut lines, case);
+        pyjson::write_object(lines, case);
         lines.push(b'\n');
         if is_failed_case(case) {
             failed.extend_from_slice(&lines[start..]);
@@ -214,7 +232,7 @@ fn parse_file(file: &ReportFile, opts: &LoadOptions, index: usize) -> Result<Par
         }
         facts.push(CaseFacts::of(case, CaseStatus::of(case), time, unique_base + n as u64));
     }
-    let all = opts.keep_test_run.then(|| DeflateChunk::compress(&lines));
+    let all = opts.keep_test_run.then(|| DeflateChunk::compress(lines, opts.gzip_level));
     Ok(Parsed {
         enrichment,
         facts,

@@ -5,6 +5,11 @@ use clap::Parser;
 use testscope::cli::Cli;
 use testscope::headless::{self, Exit, exit};
 
+// Parsing allocates many small strings on every core; mimalloc handles that far better
+// than the system allocator (measured: malloc/free were a quarter of the profile).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let cli = Cli::parse();
     let code = match run(&cli) {

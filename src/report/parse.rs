@@ -4,6 +4,8 @@
 //! child coalescing, comments dropped, CDATA merged, entities decoded, namespaces as
 //! `{uri}local`. Only testcase subtrees are materialised; the rest is checked and dropped.
 
+use std::borrow::Cow;
+
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
@@ -295,7 +297,10 @@ impl<'a> Converter<'a> {
 /// Attribute value normalisation (XML 1.0 section 3.3.3, no DTD types): literal tab and
 /// newline become spaces (CR is already gone), references are decoded afterwards so `&#10;`
 /// stays a newline.
-fn attr_value(raw: &str, entities: &mut Entities) -> Result<String, XmlError> {
+fn attr_value<'r>(raw: &'r str, entities: &mut Entities) -> Result<Cow<'r, str>, XmlError> {
+    if !raw.contains(['&', '<', '\t', '\n']) {
+        return Ok(Cow::Borrowed(raw));
+    }
     let mut out = String::with_capacity(raw.len());
     let mut rest = raw;
     while let Some(i) = rest.find(['&', '<', '\t', '\n']) {
@@ -315,7 +320,7 @@ fn attr_value(raw: &str, entities: &mut Entities) -> Result<String, XmlError> {
         rest = &rest[i + 1..];
     }
     out.push_str(rest);
-    Ok(out)
+    Ok(Cow::Owned(out))
 }
 
 /// Python's `s.strip()` is non-empty.
@@ -366,7 +371,7 @@ impl Namespaces {
                     "cannot undeclare namespace prefix {prefix}"
                 )));
             }
-            self.bindings.push((prefix.into(), uri.into(), depth));
+            self.bindings.push((prefix.into(), uri.as_ref().into(), depth));
         }
         Ok(())
     }

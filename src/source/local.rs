@@ -46,18 +46,22 @@ pub fn discover(spec: &LocalSpec) -> Result<Listing, SourceError> {
             });
         }
     } else if path.join("gha-artifacts").is_dir() {
-        let (Some(run), Some(attempt)) = (&spec.run_id, &spec.attempt) else {
-            return Err(SourceError::Other(format!(
-                "{} holds a bucket layout (gha-artifacts/); give --workflow-run-id and \
-                 --workflow-run-attempt to pick the run",
-                path.display()
-            )));
+        let repo_dir = path.join("gha-artifacts").join(&spec.artifacts_repo);
+        let run = match &spec.run_id {
+            Some(r) => r.clone(),
+            None => only_child(&repo_dir, "--workflow-run-id")?,
         };
+        let attempt = match &spec.attempt {
+            Some(a) => a.clone(),
+            None => only_child(&repo_dir.join(&run), "--workflow-run-attempt")?,
+        };
+        listing.run_id = Some(run.clone());
+        listing.attempt = Some(attempt.clone());
         let dir = path
             .join("gha-artifacts")
             .join(&spec.artifacts_repo)
-            .join(run)
-            .join(attempt)
+            .join(&run)
+            .join(&attempt)
             .join("artifact");
         if !dir.is_dir() {
             return Err(SourceError::Other(format!(
@@ -76,6 +80,24 @@ pub fn discover(spec: &LocalSpec) -> Result<Listing, SourceError> {
     }
     listing.finish();
     Ok(listing)
+}
+
+/// The one run (or attempt) folder of a bucket layout, when the flag that picks it is absent.
+fn only_child(dir: &Path, flag: &str) -> Result<String, SourceError> {
+    let names: Vec<String> = sorted_dir(dir)?
+        .into_iter()
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    match names.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(SourceError::Other(format!("{} is empty", dir.display()))),
+        many => Err(SourceError::Other(format!(
+            "{} holds several runs or attempts ({}); pick one with {flag}",
+            dir.display(),
+            many.join(", ")
+        ))),
+    }
 }
 
 fn file_name(p: &Path) -> String {

@@ -68,6 +68,14 @@ impl ReportFile {
 
     /// Read the whole file, within the limits of its archive.
     pub fn read(&self, max_bytes: u64) -> Result<Vec<u8>, SourceError> {
+        let mut out = Vec::new();
+        self.read_into(max_bytes, &mut out)?;
+        Ok(out)
+    }
+
+    /// Read the whole file into `out` (cleared first), reusing its allocation.
+    pub fn read_into(&self, max_bytes: u64, out: &mut Vec<u8>) -> Result<(), SourceError> {
+        out.clear();
         match &self.origin {
             Origin::Disk(p) => {
                 let len = std::fs::metadata(p)
@@ -79,9 +87,13 @@ impl ReportFile {
                         limit: max_bytes,
                     });
                 }
-                std::fs::read(p).map_err(|e| SourceError::io(p.display(), e))
+                use std::io::Read;
+                std::fs::File::open(p)
+                    .and_then(|f| f.take(max_bytes).read_to_end(out))
+                    .map_err(|e| SourceError::io(p.display(), e))?;
+                Ok(())
             }
-            Origin::Zip { archive, index } => archive.read_entry(*index, max_bytes),
+            Origin::Zip { archive, index } => archive.read_entry_into(*index, max_bytes, out),
         }
     }
 }
@@ -101,6 +113,9 @@ pub struct Listing {
     pub problems: Vec<(String, String)>,
     /// Human description of where the run came from.
     pub description: String,
+    /// Run id and attempt, when the source itself names them (a bucket layout).
+    pub run_id: Option<String>,
+    pub attempt: Option<String>,
 }
 
 impl Listing {

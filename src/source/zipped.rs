@@ -98,6 +98,19 @@ impl ZipSource {
 
     /// Decompress one entry, refusing more than the limits allow (whatever the header claims).
     pub fn read_entry(&self, index: usize, max_bytes: u64) -> Result<Vec<u8>, SourceError> {
+        let mut out = Vec::new();
+        self.read_entry_into(index, max_bytes, &mut out)?;
+        Ok(out)
+    }
+
+    /// As [`Self::read_entry`], into a reused buffer (cleared first).
+    pub fn read_entry_into(
+        &self,
+        index: usize,
+        max_bytes: u64,
+        out: &mut Vec<u8>,
+    ) -> Result<(), SourceError> {
+        out.clear();
         let entry = &self.entries[index];
         let what = format!("{}!{}", self.name, entry.raw_name);
         let limit = max_bytes.min(self.limits.max_entry_bytes);
@@ -115,10 +128,10 @@ impl ZipSource {
             message: e.to_string(),
         };
         let file = archive.by_index(index).map_err(zip_err)?;
-        let mut out = Vec::with_capacity(entry.size.min(limit) as usize);
+        out.reserve(entry.size.min(limit) as usize);
         let n = file
             .take(limit + 1)
-            .read_to_end(&mut out)
+            .read_to_end(out)
             .map_err(|e| SourceError::Zip {
                 what: what.clone(),
                 message: e.to_string(),
@@ -139,7 +152,7 @@ impl ZipSource {
                 ),
             });
         }
-        Ok(out)
+        Ok(())
     }
 }
 

@@ -2,7 +2,7 @@
 //! invoking_file) in first-seen order, with counts and the float sum of case times.
 //! Keys compare the way Python dict keys do: `1 == 1.0`, a NaN never equals another NaN.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::report::{Enrichment, Object, Value, pyjson};
 
@@ -137,7 +137,7 @@ type FullKey = ([SummaryKeyPart; 2], [SummaryKeyPart; 4]);
 #[derive(Debug, Default)]
 pub struct Summary {
     rows: Vec<SummaryRow>,
-    index: HashMap<FullKey, usize>,
+    index: FxHashMap<FullKey, usize>,
 }
 
 impl Summary {

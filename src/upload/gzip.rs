@@ -4,9 +4,10 @@
 
 use flate2::{Compress, Compression, FlushCompress};
 
-/// Level 6: the reference's level 9 buys about 1% on this data at twice the time; the
-/// contract is on decompressed bytes only.
-pub const LEVEL: u32 = 6;
+/// The default level. On PyTorch-like JSON lines level 1 is about 2.7x faster than 6 for
+/// bodies about 20% larger (measured on the medium profile); the contract is on
+/// decompressed bytes only, so speed wins by default. `--gzip-level` changes it.
+pub const DEFAULT_LEVEL: u32 = 1;
 
 /// One compressed piece of a body.
 #[derive(Debug, Clone, Default)]
@@ -17,10 +18,10 @@ pub struct DeflateChunk {
 }
 
 impl DeflateChunk {
-    pub fn compress(raw: &[u8]) -> Self {
+    pub fn compress(raw: &[u8], level: u32) -> Self {
         let mut crc = crc32fast::Hasher::new();
         crc.update(raw);
-        let mut c = Compress::new(Compression::new(LEVEL), false);
+        let mut c = Compress::new(Compression::new(level.min(9)), false);
         let mut data = Vec::with_capacity(raw.len() / 4 + 64);
         loop {
             let consumed = c.total_in() as usize;
@@ -71,9 +72,9 @@ impl GzipBuilder {
         self.raw_len += chunk.raw_len;
     }
 
-    pub fn push_raw(&mut self, raw: &[u8]) {
+    pub fn push_raw(&mut self, raw: &[u8], level: u32) {
         if !raw.is_empty() {
-            self.push_chunk(&DeflateChunk::compress(raw));
+            self.push_chunk(&DeflateChunk::compress(raw, level));
         }
     }
 
@@ -92,9 +93,9 @@ impl GzipBuilder {
 }
 
 /// Compress a whole body in one go.
-pub fn gzip(raw: &[u8]) -> Vec<u8> {
+pub fn gzip(raw: &[u8], level: u32) -> Vec<u8> {
     let mut b = GzipBuilder::new();
-    b.push_raw(raw);
+    b.push_raw(raw, level);
     b.finish()
 }
 
@@ -116,9 +117,9 @@ mod tests {
             .collect();
         let mut b = GzipBuilder::new();
         for p in &parts {
-            b.push_chunk(&DeflateChunk::compress(p));
+            b.push_chunk(&DeflateChunk::compress(p, 6));
         }
-        b.push_raw(b"");
+        b.push_raw(b"", 1);
         let body = b.finish();
         assert_eq!(gunzip(&body), parts.concat());
         // A single member: a decoder reading just one member sees everything.
@@ -131,6 +132,6 @@ mod tests {
 
     #[test]
     fn empty_body() {
-        assert_eq!(gunzip(&gzip(b"")), b"");
+        assert_eq!(gunzip(&gzip(b"", 9)), b"");
     }
 }

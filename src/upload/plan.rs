@@ -17,6 +17,7 @@ pub struct UploadContext {
     pub head_branch: Option<String>,
     pub head_repository: String,
     pub stats_bucket: String,
+    pub gzip_level: u32,
 }
 
 impl UploadContext {
@@ -67,7 +68,7 @@ pub fn plan(run: &LoadedRun, ctx: &UploadContext) -> Vec<PlannedObject> {
         row.write_line(&mut summary);
     }
     let mut b = GzipBuilder::new();
-    b.push_raw(&summary);
+    b.push_raw(&summary, ctx.gzip_level);
     object("test_run_summary", run.summary.len() as u64, b);
 
     object("failed_test_runs", run.failed.docs, lines_body(&run.failed));

@@ -1,0 +1,192 @@
+//! The real binary, as CI and people call it: flags, exit codes, files written, messages.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+fn testscope() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_testscope"));
+    c.env_remove("GITHUB_ACTIONS");
+    c
+}
+
+fn upload_args(reports: &str, out: &std::path::Path) -> Vec<String> {
+    [
+        "--upload",
+        "--workflow-run-id",
+        "777",
+        "--workflow-run-attempt",
+        "2",
+        "--head-branch",
+        "main",
+        "--head-repository",
+        "pytorch/pytorch",
+        "--reports",
+        reports,
+        "--out-dir",
+        out.to_str().unwrap(),
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+#[test]
+fn upload_writes_the_reference_objects() {
+    let out = tempfile::tempdir().unwrap();
+    let status = testscope()
+        .args(upload_args(project("tests/corpus/bucket").to_str().unwrap(), out.path()))
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    for c in CORE {
+        let key = format!("ossci-raw-job-status/{c}/777/2");
+        let got = gunzip(&std::fs::read(out.path().join(&key)).unwrap());
+        let want = gunzip(&std::fs::read(project("tests/corpus/expected/main").join(&key)).unwrap());
+        assert!(got == want, "{key} differs");
+    }
+    // No temporary files are left next to the objects.
+    let leftovers: Vec<_> = walk(out.path())
+        .into_iter()
+        .filter(|p| p.file_name().unwrap().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        if e.file_type().unwrap().is_dir() {
+            out.extend(walk(&e.path()));
+        } else {
+            out.push(e.path());
+        }
+    }
+    out
+}
+
+#[test]
+fn missing_seed_flags_are_a_usage_error() {
+    let out = testscope()
+        .args(["--upload", "--workflow-run-id", "1", "--reports", "."])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--workflow-run-attempt"), "{err}");
+    assert!(err.contains("--head-branch"), "{err}");
+}
+
+#[test]
+fn bad_files_are_skipped_and_named_and_strict_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = dir.path().join("unzipped-x_5/test/test-reports/python-pytest/test_a");
+    std::fs::create_dir_all(&inv).unwrap();
+    std::fs::write(
+        inv.join("good.xml"),
+        r#"<testsuite><testcase classname="A" name="ok" time="1"/></testsuite>"#,
+    )
+    .unwrap();
+    std::fs::write(inv.join("truncated.xml"), r#"<testsuite><testcase classname="A" name="x" ti"#).unwrap();
+    let out_dir = dir.path().join("up");
+    let args = upload_args(dir.path().to_str().unwrap(), &out_dir);
+
+    let out = testscope().args(&args).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("truncated.xml"), "{err}");
+    assert!(err.contains("warning: unreadable"), "{err}");
+    let body = gunzip(&std::fs::read(out_dir.join("ossci-raw-job-status/test_run/777/2")).unwrap());
+    let body = String::from_utf8(body).unwrap();
+    assert_eq!(body.lines().count(), 1);
+    assert!(body.contains("\"name\": \"ok\""));
+
+    // Under GitHub Actions the warning is an annotation.
+    let out = testscope().args(&args).env("GITHUB_ACTIONS", "true").output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("::warning title=testscope%3A unreadable::"), "{err}");
+
+    let strict_out = dir.path().join("strict");
+    let mut strict = upload_args(dir.path().to_str().unwrap(), &strict_out);
+    strict.push("--strict".into());
+    let out = testscope().args(&strict).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(!strict_out.exists(), "nothing is written under --strict");
+}
+
+#[test]
+fn json_summary_and_dry_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = upload_args(project("tests/corpus/bucket").to_str().unwrap(), &dir.path().join("up"));
+    args.extend(["--dry-run".into(), "--json".into()]);
+    let out = testscope().args(&args).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["dry_run"], true);
+    assert_eq!(v["cases"], 37);
+    let objects = v["objects"].as_array().unwrap();
+    assert_eq!(objects.len(), 3);
+    assert_eq!(objects[2]["key"], "test_run/777/2");
+    assert_eq!(objects[2]["documents"], 37);
+    assert_eq!(objects[2]["written"], false);
+    assert!(!dir.path().join("up").exists(), "dry run writes nothing");
+}
+
+#[test]
+fn circleci_mode_reads_test_reports_below_the_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let reports = dir.path().join("proj/test/test-reports/python-unittest/test_b");
+    std::fs::create_dir_all(&reports).unwrap();
+    std::fs::write(reports.join("TEST-B.xml"), r#"<testsuite><testcase classname="B" name="t" time="0.5"/></testsuite>"#).unwrap();
+    std::fs::write(dir.path().join("stray.xml"), r#"<testsuite><testcase classname="S" name="t" time="0.5"/></testsuite>"#).unwrap();
+    let out_dir = dir.path().join("up");
+    let out = testscope()
+        .current_dir(dir.path())
+        .args(["--upload", "--circleci", "--workflow-run-id", "9", "--workflow-run-attempt", "1",
+               "--head-branch", "main", "--head-repository", "pytorch/pytorch", "--out-dir"])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let body = String::from_utf8(gunzip(&std::fs::read(out_dir.join("ossci-raw-job-status/test_run/9/1")).unwrap())).unwrap();
+    assert_eq!(
+        body,
+        "{\"classname\": \"B\", \"name\": \"t\", \"time\": 0.5, \"workflow_id\": \"9\", \
+         \"workflow_run_attempt\": 1, \"job_id\": null, \"invoking_file\": \"test_b\"}\n"
+    );
+}
+
+#[test]
+fn completions_and_man_page_come_from_the_flags() {
+    let out = testscope().args(["--completions", "bash"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--workflow-run-attempt"));
+    let out = testscope().arg("--man").output().unwrap();
+    let man = String::from_utf8_lossy(&out.stdout);
+    assert!(man.contains(".TH testscope"), "{man}");
+    assert!(man.contains("head\\-repository"), "{man}");
+}
+
+#[test]
+fn inspect_prints_a_plain_triage_report() {
+    let out = testscope()
+        .args([project("tests/golden/real/bucket").to_str().unwrap(), "--workflow-run-id", "555", "--workflow-run-attempt", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("3 files, 29 cases"), "{text}");
+    assert!(text.contains("failed:"), "{text}");
+    assert!(text.contains("[failure] xmlrunner.tests.testsuite_cases.MixedTestCase::test_failure"), "{text}");
+}
+
+#[test]
+fn bucket_folder_with_one_run_needs_no_ids() {
+    let out = testscope().arg(project("assets/sample-run")).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("run 1000000001 attempt 1"), "{text}");
+    assert!(text.contains("300 cases"), "{text}");
+    // Report text reaches the terminal inert: the sample's C1 CSI is shown escaped.
+    assert!(!text.contains('\u{9b}'), "raw C1 control in output");
+}

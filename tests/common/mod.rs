@@ -1,0 +1,98 @@
+//! Shared helpers for integration tests: run the pipeline, compare with the oracle's objects.
+#![allow(dead_code)]
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use testscope::load::{LoadOptions, Progress, load};
+use testscope::run::LoadedRun;
+use testscope::source::{LocalSpec, ZipLimits, discover};
+use testscope::upload::{PlannedObject, UploadContext, plan};
+
+pub fn project(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+pub fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .expect("valid gzip");
+    out
+}
+
+pub struct Run {
+    pub run: LoadedRun,
+    pub objects: Vec<PlannedObject>,
+}
+
+pub fn run_pipeline(path: &Path, run_id: &str, attempt: &str, branch: &str, repo: &str) -> Run {
+    let spec = LocalSpec {
+        path: path.to_path_buf(),
+        circleci: false,
+        artifacts_repo: "pytorch/pytorch".into(),
+        run_id: Some(run_id.into()),
+        attempt: Some(attempt.into()),
+        zip_limits: ZipLimits::default(),
+    };
+    let listing = discover(&spec).expect("discover");
+    let opts = LoadOptions {
+        workflow_id: run_id.into(),
+        attempt: attempt.parse().unwrap(),
+        ..LoadOptions::default()
+    };
+    let run = load(listing, &opts, &Progress::default());
+    let ctx = UploadContext {
+        workflow_run_id: run_id.into(),
+        attempt: run.attempt,
+        head_branch: Some(branch.into()),
+        head_repository: repo.into(),
+        stats_bucket: "ossci-raw-job-status".into(),
+        gzip_level: 1,
+    };
+    let objects = plan(&run, &ctx);
+    Run { run, objects }
+}
+
+/// Every planned object decompresses to the expected object's bytes, and the plan has
+/// exactly the expected collections among `collections`.
+pub fn assert_matches_expected(objects: &[PlannedObject], expected: &Path, collections: &[&str]) {
+    let planned: Vec<&str> = objects.iter().map(|o| o.collection).collect();
+    let present: Vec<&str> = collections
+        .iter()
+        .copied()
+        .filter(|c| {
+            objects.first().is_some_and(|o| {
+                let key = o.key.replacen(o.collection, c, 1);
+                expected.join(&o.bucket).join(key).is_file()
+            })
+        })
+        .collect();
+    assert_eq!(planned, present, "collections planned vs expected");
+    for o in objects {
+        let want = std::fs::read(expected.join(&o.bucket).join(&o.key))
+            .unwrap_or_else(|e| panic!("{}: {e}", o.location()));
+        let want = gunzip(&want);
+        let got = gunzip(&o.body);
+        if got != want {
+            let (g, w) = (String::from_utf8_lossy(&got), String::from_utf8_lossy(&want));
+            let (n, (gl, wl)) = g
+                .lines()
+                .zip(w.lines())
+                .enumerate()
+                .find(|(_, (a, b))| a != b)
+                .unwrap_or((0, ("<length differs>", "")));
+            panic!(
+                "{}: differs at line {}\n got: {gl}\nwant: {wl}\n(lines: got {}, want {})",
+                o.location(),
+                n + 1,
+                g.lines().count(),
+                w.lines().count()
+            );
+        }
+        assert_eq!(o.raw_bytes as usize, want.len());
+    }
+}
+
+/// The core collections of issue 2 (additional_info is separate).
+pub const CORE: &[&str] = &["test_run_summary", "failed_test_runs", "test_run"];

@@ -1,0 +1,91 @@
+//! Golden tests: testscope's objects decompress to exactly the bytes the reference
+//! (shared/bench/reference.py, the seed's own code) wrote for the same input.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn small_profile_matches_reference() {
+    let r = run_pipeline(
+        &project("tests/golden/small/bucket"),
+        "12345678901",
+        "1",
+        "main",
+        "pytorch/pytorch",
+    );
+    assert_eq!(r.run.totals.cases, 5000);
+    assert_eq!(r.run.totals.files, 40);
+    assert!(r.run.problems.is_empty(), "{:?}", r.run.problems);
+    assert_matches_expected(&r.objects, &project("tests/golden/small/expected"), CORE);
+}
+
+#[test]
+fn corpus_of_edge_cases_matches_reference_from_zips() {
+    let r = run_pipeline(&project("tests/corpus/bucket"), "777", "2", "main", "pytorch/pytorch");
+    assert!(r.run.problems.is_empty(), "{:?}", r.run.problems);
+    assert_matches_expected(&r.objects, &project("tests/corpus/expected/main"), CORE);
+}
+
+#[test]
+fn corpus_from_extracted_folders_matches_too() {
+    let r = run_pipeline(&project("tests/corpus/extracted"), "777", "2", "main", "pytorch/pytorch");
+    assert_matches_expected(&r.objects, &project("tests/corpus/expected/main"), CORE);
+}
+
+#[test]
+fn pull_request_runs_skip_test_run() {
+    let r = run_pipeline(&project("tests/corpus/bucket"), "777", "2", "pr", "pytorch/pytorch");
+    let collections: Vec<_> = r.objects.iter().map(|o| o.collection).collect();
+    assert_eq!(collections, ["test_run_summary", "failed_test_runs"]);
+    assert_matches_expected(&r.objects, &project("tests/corpus/expected/pr"), CORE);
+}
+
+#[test]
+fn real_reports_match_reference() {
+    let r = run_pipeline(&project("tests/golden/real/bucket"), "555", "1", "main", "pytorch/pytorch");
+    assert_eq!(r.run.totals.files, 3);
+    assert_matches_expected(&r.objects, &project("tests/golden/real/expected"), CORE);
+}
+
+#[test]
+fn keys_and_bucket_follow_the_batch_path() {
+    let r = run_pipeline(&project("tests/corpus/bucket"), "777", "2", "main", "pytorch/pytorch");
+    let keys: Vec<_> = r.objects.iter().map(|o| o.location()).collect();
+    assert_eq!(
+        keys,
+        [
+            "ossci-raw-job-status/test_run_summary/777/2",
+            "ossci-raw-job-status/failed_test_runs/777/2",
+            "ossci-raw-job-status/test_run/777/2",
+        ]
+    );
+}
+
+#[test]
+fn bundled_sample_matches_reference() {
+    let r = run_pipeline(&project("assets/sample-run"), "1000000001", "1", "main", "pytorch/pytorch");
+    assert_eq!(r.run.totals.cases, 300);
+    assert!(r.run.problems.is_empty(), "{:?}", r.run.problems);
+    assert_matches_expected(&r.objects, &project("tests/golden/sample/expected"), CORE);
+}
+
+/// The generator that made assets/ still makes the same bytes (so the goldens stay valid).
+#[test]
+fn sample_generator_is_reproducible() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = testscope::sample::GenOptions::profile("sample").unwrap();
+    testscope::sample::generate(&opts, dir.path()).unwrap();
+    let rel = "gha-artifacts/pytorch/pytorch/1000000001/1/artifact";
+    let mut names: Vec<_> = std::fs::read_dir(project("assets/sample-run").join(rel))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 6);
+    for n in names {
+        let a = std::fs::read(project("assets/sample-run").join(rel).join(&n)).unwrap();
+        let b = std::fs::read(dir.path().join(rel).join(&n)).unwrap();
+        assert!(a == b, "{n:?} differs from a fresh generation");
+    }
+}
