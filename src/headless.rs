@@ -305,7 +305,10 @@ fn run_sink(objects: &[PlannedObject], sink: &mut dyn Sink) -> crate::upload::Up
 }
 
 fn print_plan(objects: &[PlannedObject]) {
-    println!("{:<62} {:>10} {:>12} {:>12}", "object", "documents", "bytes", "gzip");
+    println!(
+        "{:<62} {:>10} {:>12} {:>12}",
+        "object", "documents", "bytes", "gzip"
+    );
     for o in objects {
         println!(
             "{:<62} {:>10} {:>12} {:>12}",
@@ -376,7 +379,13 @@ pub fn inspect(cli: &Cli) -> Result<i32> {
 /// The plain report: totals, failing classes, failed and flaky cases, problems.
 pub fn write_inspection(out: &mut dyn Write, run: &LoadedRun) -> std::io::Result<()> {
     let t = &run.totals;
-    writeln!(out, "run {} attempt {} — {}", line(&run.workflow_id), run.attempt, line(&run.description))?;
+    writeln!(
+        out,
+        "run {} attempt {} — {}",
+        line(&run.workflow_id),
+        run.attempt,
+        line(&run.description)
+    )?;
     writeln!(
         out,
         "{} files, {} cases: {} passed, {} failed, {} errors, {} skipped; {} with reruns; {:.1}s of test time",
@@ -404,7 +413,12 @@ pub fn write_inspection(out: &mut dyn Write, run: &LoadedRun) -> std::io::Result
         }
     }
     for (title, pick) in [
-        ("failed", (|c: &crate::run::CaseBrief| matches!(c.status, CaseStatus::Failure | CaseStatus::Error)) as fn(&_) -> bool),
+        (
+            "failed",
+            (|c: &crate::run::CaseBrief| {
+                matches!(c.status, CaseStatus::Failure | CaseStatus::Error)
+            }) as fn(&_) -> bool,
+        ),
         ("flaky (passed after reruns)", |c| c.is_flaky()),
     ] {
         let cases: Vec<_> = run.notable.iter().filter(|c| pick(c)).collect();
@@ -419,7 +433,11 @@ pub fn write_inspection(out: &mut dyn Write, run: &LoadedRun) -> std::io::Result
                 c.status.label(),
                 line(&c.classname),
                 line(&c.name),
-                if c.reruns > 0 { format!(" ({} reruns)", c.reruns) } else { String::new() }
+                if c.reruns > 0 {
+                    format!(" ({} reruns)", c.reruns)
+                } else {
+                    String::new()
+                }
             )?;
             if !c.message.is_empty() {
                 writeln!(out, "      {}", line(&c.message))?;
@@ -429,7 +447,13 @@ pub fn write_inspection(out: &mut dyn Write, run: &LoadedRun) -> std::io::Result
     if !run.problems.is_empty() {
         writeln!(out, "\nproblems: {}", run.problems.len())?;
         for p in &run.problems {
-            writeln!(out, "  {}: {}: {}", p.kind.label(), line(&p.file), line(&p.message))?;
+            writeln!(
+                out,
+                "  {}: {}: {}",
+                p.kind.label(),
+                line(&p.file),
+                line(&p.message)
+            )?;
         }
     }
     Ok(())

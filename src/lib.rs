@@ -6,13 +6,13 @@
 //! [`load`] runs that in parallel into a [`run::LoadedRun`], [`stats`] summarises, and
 //! [`upload`] plans the objects and writes them to a sink.
 
+pub mod cli;
+pub mod headless;
 pub mod load;
 pub mod report;
 pub mod run;
 pub mod sample;
+pub mod sanitize;
 pub mod source;
 pub mod stats;
 pub mod upload;
-pub mod cli;
-pub mod headless;
-pub mod sanitize;

@@ -10,8 +10,8 @@ use crate::report::{Enrichment, Object, Value, meta, parse_report, pyjson, pynum
 use crate::run::{CaseBrief, FileInfo, Lines, LoadedRun, Problem, ProblemKind};
 use crate::source::{Listing, ReportFile};
 use crate::stats::summary::CaseFacts;
-use crate::stats::{CaseStatus, Summary, is_failed_case};
-use crate::upload::gzip::DeflateChunk;
+use crate::stats::{CaseFlags, CaseStatus, Summary};
+use crate::upload::gzip::{Compressor, DeflateChunk};
 
 /// What to load and how.
 #[derive(Debug, Clone)]
@@ -57,7 +57,7 @@ pub struct Progress {
 struct Parsed {
     enrichment: Enrichment,
     facts: Vec<CaseFacts>,
-    failed: Vec<u8>,
+    failed: Option<DeflateChunk>,
     failed_docs: u64,
     all: Option<DeflateChunk>,
     reruns: u64,
@@ -101,12 +101,12 @@ pub fn load(listing: Listing, opts: &LoadOptions, progress: &Progress) -> Loaded
         0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
         n => n,
     };
-    let window = threads * 8;
+    // Wide enough that one slow file does not idle the other workers.
+    let window = threads * 32;
     let next = Mutex::new(0usize);
     let folded = (Mutex::new(0usize), Condvar::new());
     let (tx, rx) = mpsc::channel::<Done>();
     let mut summary = Summary::new();
-    let mut failed = Vec::new();
     let mut all = opts.keep_test_run.then(Lines::default);
 
     std::thread::scope(|s| {
@@ -114,7 +114,11 @@ pub fn load(listing: Listing, opts: &LoadOptions, progress: &Progress) -> Loaded
             let tx = tx.clone();
             let (next, folded, reports) = (&next, &folded, &reports);
             s.spawn(move || {
-                let mut scratch = Scratch::default();
+                let mut scratch = Scratch {
+                    xml: Vec::new(),
+                    lines: Vec::new(),
+                    compressor: Compressor::new(opts.gzip_level),
+                };
                 loop {
                     let index = {
                         let mut n = next.lock().expect("no panics while held");
@@ -159,7 +163,6 @@ pub fn load(listing: Listing, opts: &LoadOptions, progress: &Progress) -> Loaded
                     &reports[expected],
                     done,
                     &mut summary,
-                    &mut failed,
                     all.as_mut(),
                     progress,
                 );
@@ -172,7 +175,6 @@ pub fn load(listing: Listing, opts: &LoadOptions, progress: &Progress) -> Loaded
     });
 
     run.summary = summary.into_rows();
-    run.failed.chunks.push(DeflateChunk::compress(&failed, opts.gzip_level));
     run.test_run = all;
     run
 }
@@ -188,10 +190,10 @@ fn enrichment_for(file: &ReportFile, opts: &LoadOptions) -> Enrichment {
 }
 
 /// Buffers a worker reuses from file to file (fresh big allocations cost page faults).
-#[derive(Default)]
 struct Scratch {
     xml: Vec<u8>,
     lines: Vec<u8>,
+    compressor: Compressor,
 }
 
 /// Read, parse and serialise one file (runs on a worker).
@@ -218,21 +220,32 @@ fn parse_file(
         let start = lines.len();
         pyjson::write_object(lines, case);
         lines.push(b'\n');
-        if is_failed_case(case) {
+        let flags = CaseFlags::of(case);
+        if flags.failed() {
             failed.extend_from_slice(&lines[start..]);
             failed_docs += 1;
             notable.push(CaseBrief::of(case, 0));
         }
-        if case.contains_key("rerun") {
+        if flags.rerun {
             reruns += 1;
         }
         let time = case.get("time").and_then(Value::as_number);
         if time.is_none() {
             missing_time.push(case_label(case));
         }
-        facts.push(CaseFacts::of(case, CaseStatus::of(case), time, unique_base + n as u64));
+        facts.push(CaseFacts::of(
+            case,
+            CaseStatus::of(case),
+            time,
+            unique_base + n as u64,
+        ));
     }
-    let all = opts.keep_test_run.then(|| DeflateChunk::compress(lines, opts.gzip_level));
+    let all = opts
+        .keep_test_run
+        .then(|| DeflateChunk::compress_with(&mut scratch.compressor, lines));
+    // Failed cases are compressed here too: raw, their tracebacks add up to tens of MB.
+    let failed =
+        (!failed.is_empty()).then(|| DeflateChunk::compress_with(&mut scratch.compressor, &failed));
     Ok(Parsed {
         enrichment,
         facts,
@@ -265,7 +278,6 @@ fn fold(
     file: &ReportFile,
     done: Done,
     summary: &mut Summary,
-    failed: &mut Vec<u8>,
     all: Option<&mut Lines>,
     progress: &Progress,
 ) {
@@ -311,7 +323,7 @@ fn fold(
                 b.file_index = file_index;
                 b
             }));
-            failed.extend_from_slice(&p.failed);
+            run.failed.chunks.extend(p.failed);
             run.failed.docs += p.failed_docs;
             if let (Some(all), Some(chunk)) = (all, p.all) {
                 all.docs += info.cases;

@@ -7,6 +7,7 @@ use testscope::headless::{self, Exit, exit};
 
 // Parsing allocates many small strings on every core; mimalloc handles that far better
 // than the system allocator (measured: malloc/free were a quarter of the profile).
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -36,14 +36,18 @@ fn upload_args(reports: &str, out: &std::path::Path) -> Vec<String> {
 fn upload_writes_the_reference_objects() {
     let out = tempfile::tempdir().unwrap();
     let status = testscope()
-        .args(upload_args(project("tests/corpus/bucket").to_str().unwrap(), out.path()))
+        .args(upload_args(
+            project("tests/corpus/bucket").to_str().unwrap(),
+            out.path(),
+        ))
         .status()
         .unwrap();
     assert_eq!(status.code(), Some(0));
     for c in CORE {
         let key = format!("ossci-raw-job-status/{c}/777/2");
         let got = gunzip(&std::fs::read(out.path().join(&key)).unwrap());
-        let want = gunzip(&std::fs::read(project("tests/corpus/expected/main").join(&key)).unwrap());
+        let want =
+            gunzip(&std::fs::read(project("tests/corpus/expected/main").join(&key)).unwrap());
         assert!(got == want, "{key} differs");
     }
     // No temporary files are left next to the objects.
@@ -81,14 +85,20 @@ fn missing_seed_flags_are_a_usage_error() {
 #[test]
 fn bad_files_are_skipped_and_named_and_strict_refuses() {
     let dir = tempfile::tempdir().unwrap();
-    let inv = dir.path().join("unzipped-x_5/test/test-reports/python-pytest/test_a");
+    let inv = dir
+        .path()
+        .join("unzipped-x_5/test/test-reports/python-pytest/test_a");
     std::fs::create_dir_all(&inv).unwrap();
     std::fs::write(
         inv.join("good.xml"),
         r#"<testsuite><testcase classname="A" name="ok" time="1"/></testsuite>"#,
     )
     .unwrap();
-    std::fs::write(inv.join("truncated.xml"), r#"<testsuite><testcase classname="A" name="x" ti"#).unwrap();
+    std::fs::write(
+        inv.join("truncated.xml"),
+        r#"<testsuite><testcase classname="A" name="x" ti"#,
+    )
+    .unwrap();
     let out_dir = dir.path().join("up");
     let args = upload_args(dir.path().to_str().unwrap(), &out_dir);
 
@@ -103,9 +113,16 @@ fn bad_files_are_skipped_and_named_and_strict_refuses() {
     assert!(body.contains("\"name\": \"ok\""));
 
     // Under GitHub Actions the warning is an annotation.
-    let out = testscope().args(&args).env("GITHUB_ACTIONS", "true").output().unwrap();
+    let out = testscope()
+        .args(&args)
+        .env("GITHUB_ACTIONS", "true")
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("::warning title=testscope%3A unreadable::"), "{err}");
+    assert!(
+        err.contains("::warning title=testscope%3A unreadable::"),
+        "{err}"
+    );
 
     let strict_out = dir.path().join("strict");
     let mut strict = upload_args(dir.path().to_str().unwrap(), &strict_out);
@@ -118,7 +135,10 @@ fn bad_files_are_skipped_and_named_and_strict_refuses() {
 #[test]
 fn json_summary_and_dry_run() {
     let dir = tempfile::tempdir().unwrap();
-    let mut args = upload_args(project("tests/corpus/bucket").to_str().unwrap(), &dir.path().join("up"));
+    let mut args = upload_args(
+        project("tests/corpus/bucket").to_str().unwrap(),
+        &dir.path().join("up"),
+    );
     args.extend(["--dry-run".into(), "--json".into()]);
     let out = testscope().args(&args).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
@@ -136,20 +156,49 @@ fn json_summary_and_dry_run() {
 #[test]
 fn circleci_mode_reads_test_reports_below_the_folder() {
     let dir = tempfile::tempdir().unwrap();
-    let reports = dir.path().join("proj/test/test-reports/python-unittest/test_b");
+    let reports = dir
+        .path()
+        .join("proj/test/test-reports/python-unittest/test_b");
     std::fs::create_dir_all(&reports).unwrap();
-    std::fs::write(reports.join("TEST-B.xml"), r#"<testsuite><testcase classname="B" name="t" time="0.5"/></testsuite>"#).unwrap();
-    std::fs::write(dir.path().join("stray.xml"), r#"<testsuite><testcase classname="S" name="t" time="0.5"/></testsuite>"#).unwrap();
+    std::fs::write(
+        reports.join("TEST-B.xml"),
+        r#"<testsuite><testcase classname="B" name="t" time="0.5"/></testsuite>"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("stray.xml"),
+        r#"<testsuite><testcase classname="S" name="t" time="0.5"/></testsuite>"#,
+    )
+    .unwrap();
     let out_dir = dir.path().join("up");
     let out = testscope()
         .current_dir(dir.path())
-        .args(["--upload", "--circleci", "--workflow-run-id", "9", "--workflow-run-attempt", "1",
-               "--head-branch", "main", "--head-repository", "pytorch/pytorch", "--out-dir"])
+        .args([
+            "--upload",
+            "--circleci",
+            "--workflow-run-id",
+            "9",
+            "--workflow-run-attempt",
+            "1",
+            "--head-branch",
+            "main",
+            "--head-repository",
+            "pytorch/pytorch",
+            "--out-dir",
+        ])
         .arg(&out_dir)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let body = String::from_utf8(gunzip(&std::fs::read(out_dir.join("ossci-raw-job-status/test_run/9/1")).unwrap())).unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let body = String::from_utf8(gunzip(
+        &std::fs::read(out_dir.join("ossci-raw-job-status/test_run/9/1")).unwrap(),
+    ))
+    .unwrap();
     assert_eq!(
         body,
         "{\"classname\": \"B\", \"name\": \"t\", \"time\": 0.5, \"workflow_id\": \"9\", \
@@ -159,7 +208,10 @@ fn circleci_mode_reads_test_reports_below_the_folder() {
 
 #[test]
 fn completions_and_man_page_come_from_the_flags() {
-    let out = testscope().args(["--completions", "bash"]).output().unwrap();
+    let out = testscope()
+        .args(["--completions", "bash"])
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("--workflow-run-attempt"));
     let out = testscope().arg("--man").output().unwrap();
     let man = String::from_utf8_lossy(&out.stdout);
@@ -170,20 +222,42 @@ fn completions_and_man_page_come_from_the_flags() {
 #[test]
 fn inspect_prints_a_plain_triage_report() {
     let out = testscope()
-        .args([project("tests/golden/real/bucket").to_str().unwrap(), "--workflow-run-id", "555", "--workflow-run-attempt", "1"])
+        .args([
+            project("tests/golden/real/bucket").to_str().unwrap(),
+            "--workflow-run-id",
+            "555",
+            "--workflow-run-attempt",
+            "1",
+        ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("3 files, 29 cases"), "{text}");
     assert!(text.contains("failed:"), "{text}");
-    assert!(text.contains("[failure] xmlrunner.tests.testsuite_cases.MixedTestCase::test_failure"), "{text}");
+    assert!(
+        text.contains("[failure] xmlrunner.tests.testsuite_cases.MixedTestCase::test_failure"),
+        "{text}"
+    );
 }
 
 #[test]
 fn bucket_folder_with_one_run_needs_no_ids() {
-    let out = testscope().arg(project("assets/sample-run")).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = testscope()
+        .arg(project("assets/sample-run"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with("run 1000000001 attempt 1"), "{text}");
     assert!(text.contains("300 cases"), "{text}");

@@ -22,20 +22,38 @@ fn small_profile_matches_reference() {
 
 #[test]
 fn corpus_of_edge_cases_matches_reference_from_zips() {
-    let r = run_pipeline(&project("tests/corpus/bucket"), "777", "2", "main", "pytorch/pytorch");
+    let r = run_pipeline(
+        &project("tests/corpus/bucket"),
+        "777",
+        "2",
+        "main",
+        "pytorch/pytorch",
+    );
     assert!(r.run.problems.is_empty(), "{:?}", r.run.problems);
     assert_matches_expected(&r.objects, &project("tests/corpus/expected/main"), CORE);
 }
 
 #[test]
 fn corpus_from_extracted_folders_matches_too() {
-    let r = run_pipeline(&project("tests/corpus/extracted"), "777", "2", "main", "pytorch/pytorch");
+    let r = run_pipeline(
+        &project("tests/corpus/extracted"),
+        "777",
+        "2",
+        "main",
+        "pytorch/pytorch",
+    );
     assert_matches_expected(&r.objects, &project("tests/corpus/expected/main"), CORE);
 }
 
 #[test]
 fn pull_request_runs_skip_test_run() {
-    let r = run_pipeline(&project("tests/corpus/bucket"), "777", "2", "pr", "pytorch/pytorch");
+    let r = run_pipeline(
+        &project("tests/corpus/bucket"),
+        "777",
+        "2",
+        "pr",
+        "pytorch/pytorch",
+    );
     let collections: Vec<_> = r.objects.iter().map(|o| o.collection).collect();
     assert_eq!(collections, ["test_run_summary", "failed_test_runs"]);
     assert_matches_expected(&r.objects, &project("tests/corpus/expected/pr"), CORE);
@@ -43,14 +61,26 @@ fn pull_request_runs_skip_test_run() {
 
 #[test]
 fn real_reports_match_reference() {
-    let r = run_pipeline(&project("tests/golden/real/bucket"), "555", "1", "main", "pytorch/pytorch");
+    let r = run_pipeline(
+        &project("tests/golden/real/bucket"),
+        "555",
+        "1",
+        "main",
+        "pytorch/pytorch",
+    );
     assert_eq!(r.run.totals.files, 3);
     assert_matches_expected(&r.objects, &project("tests/golden/real/expected"), CORE);
 }
 
 #[test]
 fn keys_and_bucket_follow_the_batch_path() {
-    let r = run_pipeline(&project("tests/corpus/bucket"), "777", "2", "main", "pytorch/pytorch");
+    let r = run_pipeline(
+        &project("tests/corpus/bucket"),
+        "777",
+        "2",
+        "main",
+        "pytorch/pytorch",
+    );
     let keys: Vec<_> = r.objects.iter().map(|o| o.location()).collect();
     assert_eq!(
         keys,
@@ -64,7 +94,13 @@ fn keys_and_bucket_follow_the_batch_path() {
 
 #[test]
 fn bundled_sample_matches_reference() {
-    let r = run_pipeline(&project("assets/sample-run"), "1000000001", "1", "main", "pytorch/pytorch");
+    let r = run_pipeline(
+        &project("assets/sample-run"),
+        "1000000001",
+        "1",
+        "main",
+        "pytorch/pytorch",
+    );
     assert_eq!(r.run.totals.cases, 300);
     assert!(r.run.problems.is_empty(), "{:?}", r.run.problems);
     assert_matches_expected(&r.objects, &project("tests/golden/sample/expected"), CORE);

@@ -65,7 +65,9 @@ fn declared_encoding(bytes: &[u8]) -> Option<String> {
     let end = memchr::memmem::find(head, b"?>")?;
     let decl = std::str::from_utf8(&head[..end]).ok()?;
     let at = decl.find("encoding")?;
-    let rest = decl[at + "encoding".len()..].trim_start().strip_prefix('=')?;
+    let rest = decl[at + "encoding".len()..]
+        .trim_start()
+        .strip_prefix('=')?;
     let rest = rest.trim_start();
     let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
     let value = &rest[1..];
@@ -94,7 +96,9 @@ fn check_block(bytes: &[u8], start: usize, len: usize) -> Result<(), XmlError> {
             b'\t' | b'\n' | b'\r' => false,
             0..=0x1F => true,
             // U+FFFE and U+FFFF encode as EF BF BE / EF BF BF.
-            0xEF => bytes.get(i + 1) == Some(&0xBF) && matches!(bytes.get(i + 2), Some(0xBE | 0xBF)),
+            0xEF => {
+                bytes.get(i + 1) == Some(&0xBF) && matches!(bytes.get(i + 2), Some(0xBE | 0xBF))
+            }
             _ => false,
         };
         if bad {

@@ -138,7 +138,10 @@ impl Entities {
 
 fn push_literal(out: &mut String, s: &str, in_attribute: bool) {
     if in_attribute {
-        out.extend(s.chars().map(|c| if matches!(c, '\t' | '\n') { ' ' } else { c }));
+        out.extend(
+            s.chars()
+                .map(|c| if matches!(c, '\t' | '\n') { ' ' } else { c }),
+        );
     } else {
         out.push_str(s);
     }
@@ -228,7 +231,12 @@ mod tests {
     #[test]
     fn external_and_unknown_entities_are_errors() {
         let dtd = r#"r [ <!ENTITY xxe SYSTEM "file:///etc/passwd"> ]"#;
-        assert!(expand(dtd, "xxe").unwrap_err().to_string().contains("never resolved"));
+        assert!(
+            expand(dtd, "xxe")
+                .unwrap_err()
+                .to_string()
+                .contains("never resolved")
+        );
         assert!(expand(dtd, "nope").is_err());
     }
 

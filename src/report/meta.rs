@@ -27,8 +27,14 @@ mod tests {
     #[test]
     fn job_id_rules() {
         let cases = [
-            ("unzipped-test-reports-default-1-5-linux.2xlarge_32895338374", Value::Int(32895338374)),
-            ("unzipped-test-reports-default-1-3-windows.4xlarge.nonephemeral_", Value::Null),
+            (
+                "unzipped-test-reports-default-1-5-linux.2xlarge_32895338374",
+                Value::Int(32895338374),
+            ),
+            (
+                "unzipped-test-reports-default-1-3-windows.4xlarge.nonephemeral_",
+                Value::Null,
+            ),
             ("unzipped-no-underscore-42", Value::Null),
             ("42", Value::Int(42)),
             ("test", Value::Null),
@@ -49,7 +55,15 @@ mod tests {
 
     #[test]
     fn invoking_file_is_parent_folder() {
-        let p = ["unzipped-x_1", "test", "test-reports", "python-pytest", "distributed", "test_c10d_nccl", "r.xml"];
+        let p = [
+            "unzipped-x_1",
+            "test",
+            "test-reports",
+            "python-pytest",
+            "distributed",
+            "test_c10d_nccl",
+            "r.xml",
+        ];
         assert_eq!(invoking_file(&p), "test_c10d_nccl");
         assert_eq!(invoking_file(&["r.xml"]), "");
         assert_eq!(invoking_file(&["a", "r.xml"]), "a");

@@ -50,7 +50,12 @@ impl XmlError {
             let off = off.min(src.len());
             let before = &src.as_bytes()[..off];
             let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-            let col = off - before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1) + 1;
+            let col = off
+                - before
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |p| p + 1)
+                + 1;
             self.line_col = Some((line, col));
         }
         self

@@ -13,7 +13,7 @@ use super::XmlError;
 use super::decode::decode_document;
 use super::entities::Entities;
 use super::pynum::{convert_attr, py_isspace};
-use super::value::{Object, Value};
+use super::value::{Object, Str, Value};
 
 /// Elements nested deeper than this below a testcase make the file unreadable: the reference
 /// converts them recursively and dies of Python's recursion limit (1000 frames) long before.
@@ -25,11 +25,11 @@ const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
 #[derive(Debug, Clone)]
 pub struct Enrichment {
     /// The run id exactly as given on the command line (a JSON string).
-    pub workflow_id: Box<str>,
+    pub workflow_id: Str,
     pub attempt: Value,
     /// `Value::Null`, `Value::Int` or `Value::BigInt`.
     pub job_id: Value,
-    pub invoking_file: Box<str>,
+    pub invoking_file: Str,
 }
 
 impl Enrichment {
@@ -54,11 +54,11 @@ pub fn parse_report(bytes: &[u8], enrich: &Enrichment) -> Result<Vec<Object>, Xm
 
 /// An element of a testcase subtree under construction.
 struct Builder {
-    tag: Box<str>,
+    tag: Str,
     depth: usize,
     attrs: Object,
     text: String,
-    children: Vec<(Box<str>, Object)>,
+    children: Vec<(Str, Object)>,
     /// Index in the case list when this element is itself a `<testcase>`.
     case_slot: Option<usize>,
 }
@@ -330,7 +330,8 @@ fn has_non_space(s: &str) -> bool {
 
 /// Outside the root only XML white space may appear.
 fn has_non_space_xml(s: &str) -> bool {
-    s.bytes().any(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+    s.bytes()
+        .any(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
 }
 
 /// Namespace resolution as expat does it for ElementTree (`{uri}local` names).
@@ -371,7 +372,8 @@ impl Namespaces {
                     "cannot undeclare namespace prefix {prefix}"
                 )));
             }
-            self.bindings.push((prefix.into(), uri.as_ref().into(), depth));
+            self.bindings
+                .push((prefix.into(), uri.as_ref().into(), depth));
         }
         Ok(())
     }
@@ -393,15 +395,15 @@ impl Namespaces {
             .map(|b| &*b.1)
     }
 
-    fn element_name(&self, qname: &str) -> Result<Box<str>, XmlError> {
+    fn element_name(&self, qname: &str) -> Result<Str, XmlError> {
         self.resolve(qname, true)
     }
 
-    fn attribute_name(&self, qname: &str) -> Result<Box<str>, XmlError> {
+    fn attribute_name(&self, qname: &str) -> Result<Str, XmlError> {
         self.resolve(qname, false)
     }
 
-    fn resolve(&self, qname: &str, use_default: bool) -> Result<Box<str>, XmlError> {
+    fn resolve(&self, qname: &str, use_default: bool) -> Result<Str, XmlError> {
         match qname.split_once(':') {
             Some((prefix, local)) => match self.lookup(prefix) {
                 Some(uri) => Ok(format!("{{{uri}}}{local}").into()),

@@ -41,7 +41,15 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     let mut start = 0;
     let mut i = 0;
     while i < bytes.len() {
-        let esc = ESCAPE[usize::from(bytes[i])];
+        // Skip eight plain bytes at a time (long tracebacks and stdout are mostly plain).
+        while let Some(word) = bytes.get(i..i + 8) {
+            if needs_escape(u64::from_le_bytes(word.try_into().expect("8 bytes"))) {
+                break;
+            }
+            i += 8;
+        }
+        let Some(&b) = bytes.get(i) else { break };
+        let esc = ESCAPE[usize::from(b)];
         if esc == 0 {
             i += 1;
             continue;
@@ -71,6 +79,19 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     }
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
+}
+
+/// Whether any byte of the word is below 0x20, `"`, `\\`, DEL or non-ASCII (SWAR: the
+/// classic has-zero-byte and has-less-than tricks; exact for "any", which is all we need).
+fn needs_escape(w: u64) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(LO) & !v & HI;
+    let below_space = w.wrapping_sub(LO * 0x20) & !w & HI;
+    let quote = has_zero(w ^ (LO * u64::from(b'"')));
+    let backslash = has_zero(w ^ (LO * u64::from(b'\\')));
+    let del = has_zero(w ^ (LO * 0x7f));
+    (below_space | quote | backslash | del | (w & HI)) != 0
 }
 
 fn write_u16_escape(out: &mut Vec<u8>, unit: u16) {

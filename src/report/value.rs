@@ -1,14 +1,18 @@
 //! The JSON value model of a converted `<testcase>`: what Python's `process_xml_element`
 //! builds, with insertion-ordered objects whose keys keep their position when overwritten.
 
+/// Strings of converted cases: names, keys and most values fit inline (24 bytes), which
+/// spares an allocation per string on a million cases.
+pub type Str = compact_str::CompactString;
+
 /// One JSON value, shaped the way the reference's Python dicts are.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Null,
-    Str(Box<str>),
+    Str(Str),
     Int(i64),
     /// An integer outside `i64`, as its canonical decimal text (optional `-`, no leading zeros).
-    BigInt(Box<str>),
+    BigInt(Str),
     Float(f64),
     List(Vec<Value>),
     Object(Object),
@@ -17,7 +21,7 @@ pub enum Value {
 /// An insertion-ordered map. Small (a handful of keys), so lookups are linear.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Object {
-    entries: Vec<(Box<str>, Value)>,
+    entries: Vec<(Str, Value)>,
 }
 
 impl Object {
@@ -58,7 +62,7 @@ impl Object {
     }
 
     /// Append a key known not to be present (attribute names are unique after parsing).
-    pub fn push_unique(&mut self, key: Box<str>, value: Value) {
+    pub fn push_unique(&mut self, key: Str, value: Value) {
         debug_assert!(!self.contains_key(&key));
         self.entries.push((key, value));
     }

@@ -135,7 +135,13 @@ fn add_zip_folder(dir: &Path, limits: ZipLimits, listing: &mut Listing) -> Resul
 }
 
 /// Open one artifact; a zip that cannot be opened becomes a problem, not an error.
-pub fn add_zip(path: &Path, name: &str, is_reports: bool, limits: ZipLimits, listing: &mut Listing) {
+pub fn add_zip(
+    path: &Path,
+    name: &str,
+    is_reports: bool,
+    limits: ZipLimits,
+    listing: &mut Listing,
+) {
     let opened = std::fs::read(path)
         .map_err(|e| SourceError::io(path.display(), e))
         .and_then(|bytes| ZipSource::open(name, Arc::from(bytes), limits));

@@ -43,7 +43,10 @@ impl fmt::Display for RelPath {
 #[derive(Debug, Clone)]
 pub enum Origin {
     Disk(PathBuf),
-    Zip { archive: Arc<ZipSource>, index: usize },
+    Zip {
+        archive: Arc<ZipSource>,
+        index: usize,
+    },
 }
 
 /// One report file of the run.
@@ -175,9 +178,16 @@ mod tests {
 
     #[test]
     fn python_path_order() {
-        let mut v = vec![rel("unzipped-a-b/x.xml"), rel("unzipped-a/x.xml"), rel("unzipped-a/B.xml")];
+        let mut v = [
+            rel("unzipped-a-b/x.xml"),
+            rel("unzipped-a/x.xml"),
+            rel("unzipped-a/B.xml"),
+        ];
         v.sort();
         let s: Vec<_> = v.iter().map(|r| r.to_string()).collect();
-        assert_eq!(s, ["unzipped-a/B.xml", "unzipped-a/x.xml", "unzipped-a-b/x.xml"]);
+        assert_eq!(
+            s,
+            ["unzipped-a/B.xml", "unzipped-a/x.xml", "unzipped-a-b/x.xml"]
+        );
     }
 }

@@ -180,8 +180,16 @@ mod tests {
 
     #[test]
     fn extractall_names() {
-        let c = |s| extract_components(s).iter().map(|c| c.to_string()).collect::<Vec<_>>();
-        assert_eq!(c("test/test-reports/a.xml"), ["test", "test-reports", "a.xml"]);
+        let c = |s| {
+            extract_components(s)
+                .iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            c("test/test-reports/a.xml"),
+            ["test", "test-reports", "a.xml"]
+        );
         assert_eq!(c("../../etc/x.xml"), ["etc", "x.xml"]);
         assert_eq!(c("/abs/./x.xml"), ["abs", "x.xml"]);
         assert_eq!(c("a/b.xml\0junk"), ["a", "b.xml"]);

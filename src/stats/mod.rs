@@ -4,5 +4,5 @@
 pub mod status;
 pub mod summary;
 
-pub use status::{CaseStatus, is_failed_case, should_upload_full_test_run};
+pub use status::{CaseFlags, CaseStatus, is_failed_case, should_upload_full_test_run};
 pub use summary::{CaseFacts, Summary, SummaryKeyPart, SummaryRow};

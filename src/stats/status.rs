@@ -34,6 +34,48 @@ impl CaseStatus {
     }
 }
 
+/// Which of the keys the batch path looks at a case has, found in one pass over its keys.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CaseFlags {
+    pub failure: bool,
+    pub error: bool,
+    pub skipped: bool,
+    pub rerun: bool,
+}
+
+impl CaseFlags {
+    pub fn of(case: &Object) -> Self {
+        let mut f = Self::default();
+        for (k, _) in case.iter() {
+            match k {
+                "failure" => f.failure = true,
+                "error" => f.error = true,
+                "skipped" => f.skipped = true,
+                "rerun" => f.rerun = true,
+                _ => {}
+            }
+        }
+        f
+    }
+
+    pub fn status(self) -> CaseStatus {
+        if self.failure {
+            CaseStatus::Failure
+        } else if self.error {
+            CaseStatus::Error
+        } else if self.skipped {
+            CaseStatus::Skipped
+        } else {
+            CaseStatus::Success
+        }
+    }
+
+    /// `failed_test_runs` membership.
+    pub fn failed(self) -> bool {
+        self.rerun || self.failure || self.error
+    }
+}
+
 /// `failed_test_runs` takes every case with a `rerun`, `failure` or `error` key.
 pub fn is_failed_case(case: &Object) -> bool {
     case.contains_key("rerun") || case.contains_key("failure") || case.contains_key("error")
@@ -57,13 +99,28 @@ mod tests {
     fn gate() {
         let sha = "0123456789abcdefABCDEF0123456789abcdef01";
         assert!(should_upload_full_test_run(Some("main"), "pytorch/pytorch"));
-        assert!(should_upload_full_test_run(Some(&format!("trunk/{sha}")), "pytorch/pytorch"));
-        assert!(!should_upload_full_test_run(Some(&format!("trunk/{sha}0")), "pytorch/pytorch"));
-        assert!(!should_upload_full_test_run(Some("trunk/xyz"), "pytorch/pytorch"));
+        assert!(should_upload_full_test_run(
+            Some(&format!("trunk/{sha}")),
+            "pytorch/pytorch"
+        ));
+        assert!(!should_upload_full_test_run(
+            Some(&format!("trunk/{sha}0")),
+            "pytorch/pytorch"
+        ));
+        assert!(!should_upload_full_test_run(
+            Some("trunk/xyz"),
+            "pytorch/pytorch"
+        ));
         assert!(!should_upload_full_test_run(Some("main"), "fork/pytorch"));
-        assert!(!should_upload_full_test_run(Some("Main"), "pytorch/pytorch"));
+        assert!(!should_upload_full_test_run(
+            Some("Main"),
+            "pytorch/pytorch"
+        ));
         assert!(!should_upload_full_test_run(None, "pytorch/pytorch"));
-        assert!(!should_upload_full_test_run(Some("main\n"), "pytorch/pytorch"));
+        assert!(!should_upload_full_test_run(
+            Some("main\n"),
+            "pytorch/pytorch"
+        ));
     }
 
     #[test]
@@ -79,5 +136,8 @@ mod tests {
         assert_eq!(CaseStatus::of(&o), CaseStatus::Error);
         o.insert("failure", Value::Null);
         assert_eq!(CaseStatus::of(&o), CaseStatus::Failure);
+        let flags = CaseFlags::of(&o);
+        assert_eq!(flags.status(), CaseStatus::Failure);
+        assert!(flags.failed() && flags.rerun && flags.skipped && flags.error);
     }
 }

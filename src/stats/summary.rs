@@ -4,6 +4,7 @@
 
 use rustc_hash::FxHashMap;
 
+use crate::report::value::Str;
 use crate::report::{Enrichment, Object, Value, pyjson};
 
 use super::CaseStatus;
@@ -12,7 +13,7 @@ use super::CaseStatus;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SummaryKeyPart {
     Null,
-    Str(Box<str>),
+    Str(Str),
     /// Any number with an integral value, as exact decimal text ("-0" folded to "0").
     Integral(Box<str>),
     /// A non-integral finite float, as its round-trip text; also "inf"/"-inf".
@@ -28,14 +29,18 @@ impl SummaryKeyPart {
             None | Some(Value::Null) => Self::Null,
             Some(Value::Str(s)) => Self::Str(s.clone()),
             Some(Value::Int(i)) => Self::Integral(i.to_string().into()),
-            Some(Value::BigInt(s)) => Self::Integral(s.clone()),
+            Some(Value::BigInt(s)) => Self::Integral(s.as_str().into()),
             Some(Value::Float(f)) if f.is_nan() => fresh(),
             Some(Value::Float(f)) if f.is_infinite() => {
                 Self::Fractional(if *f > 0.0 { "inf" } else { "-inf" }.into())
             }
             Some(Value::Float(f)) if f.fract() == 0.0 => {
                 let text = format!("{f:.0}");
-                Self::Integral(if text == "-0" { "0".into() } else { text.into() })
+                Self::Integral(if text == "-0" {
+                    "0".into()
+                } else {
+                    text.into()
+                })
             }
             Some(Value::Float(f)) => Self::Fractional(format!("{f:?}").into()),
             // The reference crashes here (unhashable); testscope keeps such rows apart.
@@ -226,7 +231,13 @@ mod tests {
         add(&mut s, Value::Str("1".into()), CaseStatus::Success, 0.3, 3);
         add(&mut s, Value::Float(f64::NAN), CaseStatus::Success, 0.3, 4);
         add(&mut s, Value::Float(f64::NAN), CaseStatus::Success, 0.3, 5);
-        add(&mut s, Value::BigInt("10000000000000000000000".into()), CaseStatus::Success, 0.3, 6);
+        add(
+            &mut s,
+            Value::BigInt("10000000000000000000000".into()),
+            CaseStatus::Success,
+            0.3,
+            6,
+        );
         add(&mut s, Value::Float(1e22), CaseStatus::Success, 0.3, 7);
         let rows = s.rows();
         assert_eq!(rows.len(), 5);
@@ -241,7 +252,13 @@ mod tests {
     #[test]
     fn row_line_matches_python() {
         let mut s = Summary::new();
-        add(&mut s, Value::Str("f.py".into()), CaseStatus::Skipped, 0.1, 1);
+        add(
+            &mut s,
+            Value::Str("f.py".into()),
+            CaseStatus::Skipped,
+            0.1,
+            1,
+        );
         let mut out = Vec::new();
         s.rows()[0].write_line(&mut out);
         assert_eq!(

@@ -36,7 +36,9 @@ impl Sink for FolderSink {
         let tmp = dir.join(format!(".{name}.testscope-{}.tmp", std::process::id()));
         let write = || -> std::io::Result<()> {
             let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&object.body)?;
+            for segment in object.body.segments() {
+                f.write_all(segment)?;
+            }
             f.sync_all()?;
             std::fs::rename(&tmp, &dest)
         };

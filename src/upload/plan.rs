@@ -4,7 +4,7 @@
 use crate::run::{Lines, LoadedRun};
 use crate::stats::should_upload_full_test_run;
 
-use super::gzip::GzipBuilder;
+use super::gzip::{Body, GzipBuilder};
 
 /// The reference's stats bucket.
 pub const DEFAULT_STATS_BUCKET: &str = "ossci-raw-job-status";
@@ -39,7 +39,7 @@ pub struct PlannedObject {
     pub documents: u64,
     /// Decompressed size.
     pub raw_bytes: u64,
-    pub body: Vec<u8>,
+    pub body: Body,
 }
 
 impl PlannedObject {

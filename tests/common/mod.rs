@@ -73,9 +73,12 @@ pub fn assert_matches_expected(objects: &[PlannedObject], expected: &Path, colle
         let want = std::fs::read(expected.join(&o.bucket).join(&o.key))
             .unwrap_or_else(|e| panic!("{}: {e}", o.location()));
         let want = gunzip(&want);
-        let got = gunzip(&o.body);
+        let got = gunzip(&o.body.to_vec());
         if got != want {
-            let (g, w) = (String::from_utf8_lossy(&got), String::from_utf8_lossy(&want));
+            let (g, w) = (
+                String::from_utf8_lossy(&got),
+                String::from_utf8_lossy(&want),
+            );
             let (n, (gl, wl)) = g
                 .lines()
                 .zip(w.lines())
