@@ -70,7 +70,17 @@ pub struct Cli {
     #[arg(long)]
     pub strict: bool,
 
-    /// owner/repo of the artifacts in the bucket layout.
+    /// JSON file mapping job id to GitHub job name (as reference.py's --job-names); used
+    /// instead of asking GitHub.
+    #[arg(long, value_name = "FILE")]
+    pub job_names: Option<PathBuf>,
+
+    /// GitHub API base URL for job names (GitHub Enterprise: https://HOST/api/v3). The
+    /// token comes from GITHUB_TOKEN or GH_TOKEN; without one, job names are NoJobName.
+    #[arg(long, value_name = "URL", env = "GITHUB_API_URL")]
+    pub github_api_url: Option<String>,
+
+    /// owner/repo of the artifacts in the bucket layout (and of the GitHub jobs).
     #[arg(long, value_name = "OWNER/REPO", default_value = "pytorch/pytorch")]
     pub artifacts_repo: String,
 

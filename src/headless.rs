@@ -57,6 +57,19 @@ fn gha_escape(s: &str, property: bool) -> String {
     out
 }
 
+/// A warning that is not about an input file.
+pub fn warn_line(title: &str, message: &str) {
+    if in_github_actions() {
+        eprintln!(
+            "::warning title={}::{}",
+            gha_escape(&format!("testscope: {title}"), true),
+            gha_escape(&line(message), false)
+        );
+    } else {
+        eprintln!("warning: {title}: {}", line(message));
+    }
+}
+
 pub fn warn_problem(p: &Problem) {
     let mut err = std::io::stderr().lock();
     if in_github_actions() {
@@ -225,10 +238,12 @@ pub fn upload(cli: &Cli) -> Result<i32> {
         head_repository: cli.head_repository.clone().expect("checked"),
         stats_bucket: cli.stats_bucket.clone(),
         gzip_level: cli.gzip_level,
+        job_names: Default::default(),
     };
     let run = load_from_cli(cli, ctx.uploads_test_run())?;
     let ctx = UploadContext {
         attempt: run.attempt,
+        job_names: job_names_for(cli, &run)?,
         ..ctx
     };
     for p in &run.problems {
@@ -290,6 +305,43 @@ pub fn upload(cli: &Cli) -> Result<i32> {
         started.elapsed().as_secs_f64()
     );
     Ok(exit::OK)
+}
+
+/// Job names for additional_info: from `--job-names FILE`, else from GitHub's API (with
+/// GITHUB_TOKEN/GH_TOKEN); whatever is not found is `NoJobName`, with one warning.
+fn job_names_for(cli: &Cli, run: &LoadedRun) -> Result<std::collections::HashMap<i64, String>> {
+    let Some(path) = &cli.job_names else {
+        let mut ids: Vec<i64> = run
+            .files
+            .iter()
+            .filter_map(|f| match f.job_id {
+                crate::report::Value::Int(id) => Some(id),
+                _ => None,
+            })
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let cfg =
+            crate::github::GithubConfig::from_env(cli.github_api_url.clone(), &cli.artifacts_repo);
+        let found = crate::github::job_names(&cfg, &ids);
+        for w in &found.warnings {
+            warn_line("job names", w);
+        }
+        return Ok(found.names);
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("--job-names {}", path.display()))?;
+    let map: std::collections::HashMap<String, String> =
+        serde_json::from_str(&text).with_context(|| {
+            format!(
+                "--job-names {}: expected a JSON object of job id to name",
+                path.display()
+            )
+        })?;
+    Ok(map
+        .into_iter()
+        .filter_map(|(k, v)| k.trim().parse::<i64>().ok().map(|id| (id, v)))
+        .collect())
 }
 
 fn run_sink(objects: &[PlannedObject], sink: &mut dyn Sink) -> crate::upload::UploadOutcome {

@@ -7,6 +7,7 @@
 //! [`upload`] plans the objects and writes them to a sink.
 
 pub mod cli;
+pub mod github;
 pub mod headless;
 pub mod load;
 pub mod report;

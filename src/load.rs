@@ -9,6 +9,7 @@ use std::sync::{Condvar, Mutex, mpsc};
 use crate::report::{Enrichment, Object, Value, meta, parse_report, pyjson, pynum};
 use crate::run::{CaseBrief, FileInfo, Lines, LoadedRun, Problem, ProblemKind};
 use crate::source::{Listing, ReportFile};
+use crate::stats::cases::CaseRow;
 use crate::stats::summary::CaseFacts;
 use crate::stats::{CaseFlags, CaseStatus, Summary};
 use crate::upload::gzip::{Compressor, DeflateChunk};
@@ -57,6 +58,7 @@ pub struct Progress {
 struct Parsed {
     enrichment: Enrichment,
     facts: Vec<CaseFacts>,
+    rows: Vec<CaseRow>,
     failed: Option<DeflateChunk>,
     failed_docs: u64,
     all: Option<DeflateChunk>,
@@ -93,6 +95,7 @@ pub fn load(listing: Listing, opts: &LoadOptions, progress: &Progress) -> Loaded
             kind: ProblemKind::Unreadable,
             message,
         }));
+    read_td_exclusions(&mut run, opts);
     progress
         .files_total
         .store(reports.len() as u64, Ordering::Relaxed);
@@ -175,6 +178,7 @@ pub fn load(listing: Listing, opts: &LoadOptions, progress: &Progress) -> Loaded
     });
 
     run.summary = summary.into_rows();
+    run.reports = reports;
     run.test_run = all;
     run
 }
@@ -212,6 +216,7 @@ fn parse_file(
     let mut failed = Vec::new();
     let mut failed_docs = 0;
     let mut facts = Vec::with_capacity(cases.len());
+    let mut rows = Vec::with_capacity(cases.len());
     let mut reruns = 0;
     let mut missing_time = Vec::new();
     let mut notable = Vec::new();
@@ -235,10 +240,11 @@ fn parse_file(
         }
         facts.push(CaseFacts::of(
             case,
-            CaseStatus::of(case),
+            flags.status(),
             time,
             unique_base + n as u64,
         ));
+        rows.push(CaseRow::of(case, flags, time, unique_base + n as u64));
     }
     let all = opts
         .keep_test_run
@@ -249,6 +255,7 @@ fn parse_file(
     Ok(Parsed {
         enrichment,
         facts,
+        rows,
         failed,
         failed_docs,
         all,
@@ -287,6 +294,7 @@ fn fold(
         bytes: done.bytes,
         cases: 0,
         error: None,
+        job_id: meta::job_id(file.rel.first()),
     };
     run.totals.files += 1;
     run.totals.bytes += done.bytes;
@@ -323,6 +331,9 @@ fn fold(
                 b.file_index = file_index;
                 b
             }));
+            for (ordinal, row) in p.rows.into_iter().enumerate() {
+                run.cases.push(file_index, ordinal, row);
+            }
             run.failed.chunks.extend(p.failed);
             run.failed.docs += p.failed_docs;
             if let (Some(all), Some(chunk)) = (all, p.all) {
@@ -346,6 +357,93 @@ fn fold(
         }
     }
     run.files.push(info);
+}
+
+/// Parse the run's td_exclusions JSON files (small); a bad one is a problem, not a crash.
+fn read_td_exclusions(run: &mut LoadedRun, opts: &LoadOptions) {
+    for aux in &run.td_exclusions {
+        let file = ReportFile {
+            rel: aux.rel.clone(),
+            origin: aux.origin.clone(),
+            size: 0,
+        };
+        let parsed = file
+            .read(opts.max_file_bytes)
+            .map_err(|e| e.to_string())
+            .and_then(|b| {
+                serde_json::from_slice::<serde_json::Value>(&b).map_err(|e| e.to_string())
+            });
+        match parsed {
+            Ok(doc) => run.td_docs.push((meta::job_id(aux.rel.first()), doc)),
+            Err(message) => run.problems.push(Problem {
+                file: file.describe(),
+                kind: ProblemKind::Unreadable,
+                message,
+            }),
+        }
+    }
+}
+
+/// Re-read whole case documents by (file index, ordinal), in the order asked; each file is
+/// parsed once, files in parallel. A file that cannot be read again gives no documents.
+pub fn reread_cases(
+    run: &LoadedRun,
+    wanted: &[(u32, u32)],
+    workflow_id: &str,
+) -> Vec<Option<Object>> {
+    let opts = LoadOptions {
+        workflow_id: workflow_id.to_string(),
+        attempt: run.attempt,
+        ..LoadOptions::default()
+    };
+    let mut by_file: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    for (i, (file, _)) in wanted.iter().enumerate() {
+        by_file.entry(*file).or_default().push(i);
+    }
+    let jobs: Vec<(u32, Vec<usize>)> = by_file.into_iter().collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let found: Vec<Vec<(usize, Object)>> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut got = Vec::new();
+                    let mut buf = Vec::new();
+                    while let Some((file, positions)) =
+                        jobs.get(next.fetch_add(1, Ordering::Relaxed))
+                    {
+                        let Some(report) = run.reports.get(*file as usize) else {
+                            continue;
+                        };
+                        if report.read_into(opts.max_file_bytes, &mut buf).is_err() {
+                            continue;
+                        }
+                        let Ok(cases) = parse_report(&buf, &enrichment_for(report, &opts)) else {
+                            continue;
+                        };
+                        let mut cases: Vec<Option<Object>> = cases.into_iter().map(Some).collect();
+                        for &i in positions {
+                            if let Some(case) =
+                                cases.get_mut(wanted[i].1 as usize).and_then(Option::take)
+                            {
+                                got.push((i, case));
+                            }
+                        }
+                    }
+                    got
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("re-read does not panic"))
+            .collect()
+    });
+    let mut out = vec![None; wanted.len()];
+    for (i, case) in found.into_iter().flatten() {
+        out[i] = Some(case);
+    }
+    out
 }
 
 /// Parse an attempt the way argparse's `type=int` does.

@@ -3,7 +3,8 @@
 //! (per-file outcomes, problems, totals), not a million case trees.
 
 use crate::report::{Object, Value};
-use crate::source::AuxFile;
+use crate::source::{AuxFile, ReportFile};
+use crate::stats::cases::CaseTable;
 use crate::stats::{CaseStatus, SummaryRow};
 use crate::upload::gzip::DeflateChunk;
 
@@ -43,6 +44,8 @@ pub struct FileInfo {
     pub bytes: u64,
     pub cases: u64,
     pub error: Option<String>,
+    /// From the path's first component (spec section 2): Null, Int or BigInt.
+    pub job_id: Value,
 }
 
 /// Case counts over the whole run.
@@ -155,6 +158,12 @@ pub struct LoadedRun {
     pub problems: Vec<Problem>,
     /// Failed and rerun cases, in run order.
     pub notable: Vec<CaseBrief>,
+    /// Every case, compactly, in run order.
+    pub cases: CaseTable,
+    /// The report files, by file index (to re-read a case's whole document).
+    pub reports: Vec<ReportFile>,
     pub totals: Totals,
     pub td_exclusions: Vec<AuxFile>,
+    /// The td_exclusions files that parsed: (job id from the path, JSON), in path order.
+    pub td_docs: Vec<(Value, serde_json::Value)>,
 }

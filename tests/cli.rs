@@ -8,7 +8,15 @@ use common::*;
 
 fn testscope() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_testscope"));
-    c.env_remove("GITHUB_ACTIONS");
+    // The tests decide what GitHub looks like; never the caller's environment.
+    for var in [
+        "GITHUB_ACTIONS",
+        "GITHUB_TOKEN",
+        "GH_TOKEN",
+        "GITHUB_API_URL",
+    ] {
+        c.env_remove(var);
+    }
     c
 }
 
@@ -43,7 +51,7 @@ fn upload_writes_the_reference_objects() {
         .status()
         .unwrap();
     assert_eq!(status.code(), Some(0));
-    for c in CORE {
+    for c in ALL {
         let key = format!("ossci-raw-job-status/{c}/777/2");
         let got = gunzip(&std::fs::read(out.path().join(&key)).unwrap());
         let want =
@@ -146,7 +154,7 @@ fn json_summary_and_dry_run() {
     assert_eq!(v["dry_run"], true);
     assert_eq!(v["cases"], 37);
     let objects = v["objects"].as_array().unwrap();
-    assert_eq!(objects.len(), 3);
+    assert_eq!(objects.len(), 7);
     assert_eq!(objects[2]["key"], "test_run/777/2");
     assert_eq!(objects[2]["documents"], 37);
     assert_eq!(objects[2]["written"], false);
@@ -263,4 +271,96 @@ fn bucket_folder_with_one_run_needs_no_ids() {
     assert!(text.contains("300 cases"), "{text}");
     // Report text reaches the terminal inert: the sample's C1 CSI is shown escaped.
     assert!(!text.contains('\u{9b}'), "raw C1 control in output");
+}
+
+/// Job names come from GitHub's API (a local server here) and give the reference's
+/// additional_info bytes; failures fall back to NoJobName with one warning.
+#[test]
+fn job_names_from_github_api() {
+    let names: std::collections::HashMap<String, String> = serde_json::from_slice(
+        &std::fs::read(project("assets/sample-run/job-names.json")).unwrap(),
+    )
+    .unwrap();
+    let server = common::http::Server::start(move |req, _| {
+        let id = req.path.rsplit('/').next().unwrap_or("").to_string();
+        match names.get(&id) {
+            Some(name)
+                if req.header("authorization")
+                    == Some(&format!("token {}", common::http::TOKEN)) =>
+            {
+                common::http::json(
+                    200,
+                    &serde_json::json!({"id": id, "name": name}).to_string(),
+                )
+            }
+            Some(_) => common::http::json(401, r#"{"message": "Bad credentials"}"#),
+            None => common::http::json(404, r#"{"message": "Not Found"}"#),
+        }
+    });
+    let out_dir = tempfile::tempdir().unwrap();
+    let args = [
+        "--upload",
+        "--workflow-run-id",
+        "1000000001",
+        "--workflow-run-attempt",
+        "1",
+        "--head-branch",
+        "main",
+        "--head-repository",
+        "pytorch/pytorch",
+    ];
+    let out = testscope()
+        .args(args)
+        .arg(project("assets/sample-run"))
+        .arg("--out-dir")
+        .arg(out_dir.path())
+        .env("GITHUB_TOKEN", common::http::TOKEN)
+        .env("GITHUB_API_URL", server.url())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("job names"), "no warning expected: {err}");
+    assert_eq!(server.count(), 3, "one request per distinct job");
+    for c in ALL {
+        let key = format!("ossci-raw-job-status/{c}/1000000001/1");
+        let got = gunzip(&std::fs::read(out_dir.path().join(&key)).unwrap());
+        let want = gunzip(
+            &std::fs::read(project("tests/golden/sample/expected-named").join(&key)).unwrap(),
+        );
+        assert!(
+            got == want,
+            "{key} differs from the reference with job names"
+        );
+    }
+
+    // A bad token: every job unnamed, one warning, the token never printed.
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = testscope()
+        .args(args)
+        .arg(project("assets/sample-run"))
+        .arg("--out-dir")
+        .arg(out_dir.path())
+        .env("GITHUB_TOKEN", "ghp_wrong_token_value")
+        .env("GITHUB_API_URL", server.url())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(err.matches("warning: job names").count(), 1, "{err}");
+    assert!(err.contains("401"), "{err}");
+    assert!(
+        !err.contains("ghp_wrong_token_value"),
+        "token leaked: {err}"
+    );
+    for c in ALL {
+        let key = format!("ossci-raw-job-status/{c}/1000000001/1");
+        let got = gunzip(&std::fs::read(out_dir.path().join(&key)).unwrap());
+        let want =
+            gunzip(&std::fs::read(project("tests/golden/sample/expected").join(&key)).unwrap());
+        assert!(
+            got == want,
+            "{key} differs from the reference without job names"
+        );
+    }
 }

@@ -17,7 +17,7 @@ fn small_profile_matches_reference() {
     assert_eq!(r.run.totals.cases, 5000);
     assert_eq!(r.run.totals.files, 40);
     assert!(r.run.problems.is_empty(), "{:?}", r.run.problems);
-    assert_matches_expected(&r.objects, &project("tests/golden/small/expected"), CORE);
+    assert_matches_expected(&r.objects, &project("tests/golden/small/expected"), ALL);
 }
 
 #[test]
@@ -30,7 +30,7 @@ fn corpus_of_edge_cases_matches_reference_from_zips() {
         "pytorch/pytorch",
     );
     assert!(r.run.problems.is_empty(), "{:?}", r.run.problems);
-    assert_matches_expected(&r.objects, &project("tests/corpus/expected/main"), CORE);
+    assert_matches_expected(&r.objects, &project("tests/corpus/expected/main"), ALL);
 }
 
 #[test]
@@ -42,7 +42,7 @@ fn corpus_from_extracted_folders_matches_too() {
         "main",
         "pytorch/pytorch",
     );
-    assert_matches_expected(&r.objects, &project("tests/corpus/expected/main"), CORE);
+    assert_matches_expected(&r.objects, &project("tests/corpus/expected/main"), ALL);
 }
 
 #[test]
@@ -55,8 +55,18 @@ fn pull_request_runs_skip_test_run() {
         "pytorch/pytorch",
     );
     let collections: Vec<_> = r.objects.iter().map(|o| o.collection).collect();
-    assert_eq!(collections, ["test_run_summary", "failed_test_runs"]);
-    assert_matches_expected(&r.objects, &project("tests/corpus/expected/pr"), CORE);
+    assert_eq!(
+        collections,
+        [
+            "test_run_summary",
+            "failed_test_runs",
+            "additional_info/reruns",
+            "additional_info/td_exclusions",
+            "additional_info/invoking_file_summary",
+            "additional_info/test_status",
+        ]
+    );
+    assert_matches_expected(&r.objects, &project("tests/corpus/expected/pr"), ALL);
 }
 
 #[test]
@@ -69,7 +79,7 @@ fn real_reports_match_reference() {
         "pytorch/pytorch",
     );
     assert_eq!(r.run.totals.files, 3);
-    assert_matches_expected(&r.objects, &project("tests/golden/real/expected"), CORE);
+    assert_matches_expected(&r.objects, &project("tests/golden/real/expected"), ALL);
 }
 
 #[test]
@@ -88,6 +98,10 @@ fn keys_and_bucket_follow_the_batch_path() {
             "ossci-raw-job-status/test_run_summary/777/2",
             "ossci-raw-job-status/failed_test_runs/777/2",
             "ossci-raw-job-status/test_run/777/2",
+            "ossci-raw-job-status/additional_info/reruns/777/2",
+            "ossci-raw-job-status/additional_info/td_exclusions/777/2",
+            "ossci-raw-job-status/additional_info/invoking_file_summary/777/2",
+            "ossci-raw-job-status/additional_info/test_status/777/2",
         ]
     );
 }
@@ -103,7 +117,7 @@ fn bundled_sample_matches_reference() {
     );
     assert_eq!(r.run.totals.cases, 300);
     assert!(r.run.problems.is_empty(), "{:?}", r.run.problems);
-    assert_matches_expected(&r.objects, &project("tests/golden/sample/expected"), CORE);
+    assert_matches_expected(&r.objects, &project("tests/golden/sample/expected"), ALL);
 }
 
 /// The generator that made assets/ still makes the same bytes (so the goldens stay valid).
@@ -123,5 +137,33 @@ fn sample_generator_is_reproducible() {
         let a = std::fs::read(project("assets/sample-run").join(rel).join(&n)).unwrap();
         let b = std::fs::read(dir.path().join(rel).join(&n)).unwrap();
         assert!(a == b, "{n:?} differs from a fresh generation");
+    }
+}
+
+#[test]
+fn additional_info_with_job_names_matches_reference() {
+    for (bucket, run, names, expected) in [
+        (
+            "tests/golden/small/bucket",
+            "12345678901",
+            "tests/golden/small/job-names.json",
+            "tests/golden/small/expected-named",
+        ),
+        (
+            "assets/sample-run",
+            "1000000001",
+            "assets/sample-run/job-names.json",
+            "tests/golden/sample/expected-named",
+        ),
+    ] {
+        let r = run_pipeline_named(
+            &project(bucket),
+            run,
+            "1",
+            "main",
+            "pytorch/pytorch",
+            job_names(&project(names)),
+        );
+        assert_matches_expected(&r.objects, &project(expected), ALL);
     }
 }

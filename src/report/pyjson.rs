@@ -275,13 +275,32 @@ fn write_u64(out: &mut Vec<u8>, mut n: u64) {
     out.extend_from_slice(&buf[pos..]);
 }
 
+/// How non-finite floats are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NonFinite {
+    /// As the strings `"nan"`, `"inf"`, `"-inf"`: the reference's `remove_nan_inf` ran first
+    /// (test_run_summary, failed_test_runs, test_run).
+    Cleaned,
+    /// As `NaN`, `Infinity`, `-Infinity`: `json.dumps` defaults on uncleaned data
+    /// (the additional_info collections).
+    Literal,
+}
+
 /// `json.dumps(v)` with default separators; no trailing newline.
 pub fn write_value(out: &mut Vec<u8>, v: &Value) {
+    write_value_with(out, v, NonFinite::Cleaned);
+}
+
+/// [`write_value`] with a choice of how NaN and infinities look.
+pub fn write_value_with(out: &mut Vec<u8>, v: &Value, mode: NonFinite) {
     match v {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Str(s) => write_str(out, s),
         Value::Int(i) => write_int(out, *i),
         Value::BigInt(text) => out.extend_from_slice(text.as_bytes()),
+        Value::Float(f) if mode == NonFinite::Literal && !f.is_finite() => {
+            out.extend_from_slice(non_finite_literal(*f).as_bytes())
+        }
         Value::Float(f) => write_float(out, *f),
         Value::List(items) => {
             out.push(b'[');
@@ -289,16 +308,32 @@ pub fn write_value(out: &mut Vec<u8>, v: &Value) {
                 if n > 0 {
                     out.extend_from_slice(b", ");
                 }
-                write_value(out, item);
+                write_value_with(out, item, mode);
             }
             out.push(b']');
         }
-        Value::Object(object) => write_object(out, object),
+        Value::Object(object) => write_object_with(out, object, mode),
+    }
+}
+
+/// `json.dumps`'s spelling of a non-finite float.
+pub fn non_finite_literal(f: f64) -> &'static str {
+    if f.is_nan() {
+        "NaN"
+    } else if f > 0.0 {
+        "Infinity"
+    } else {
+        "-Infinity"
     }
 }
 
 /// `json.dumps(d)` of a dict, as [`write_value`] writes `Value::Object`.
 pub fn write_object(out: &mut Vec<u8>, object: &Object) {
+    write_object_with(out, object, NonFinite::Cleaned);
+}
+
+/// [`write_object`] with a choice of how NaN and infinities look.
+pub fn write_object_with(out: &mut Vec<u8>, object: &Object, mode: NonFinite) {
     out.push(b'{');
     for (n, (key, value)) in object.iter().enumerate() {
         if n > 0 {
@@ -306,9 +341,34 @@ pub fn write_object(out: &mut Vec<u8>, object: &Object) {
         }
         write_str(out, key);
         out.extend_from_slice(b": ");
-        write_value(out, value);
+        write_value_with(out, value, mode);
     }
     out.push(b'}');
+}
+
+/// A dict key as `json.dumps` writes a non-string key: ints as decimal text, floats as
+/// `repr` (or `NaN`/`Infinity`), None as `null`. Strings are written as they are.
+pub fn write_key(out: &mut Vec<u8>, key: &Value) {
+    let mut text = Vec::new();
+    let text: &str = match key {
+        Value::Str(s) => s,
+        Value::Null => "null",
+        Value::Int(_) | Value::BigInt(_) => {
+            write_value(&mut text, key);
+            std::str::from_utf8(&text).expect("ASCII digits")
+        }
+        Value::Float(f) if !f.is_finite() => non_finite_literal(*f),
+        Value::Float(f) => {
+            write_float(&mut text, *f);
+            std::str::from_utf8(&text).expect("ASCII digits")
+        }
+        // The reference raises TypeError here; testscope keys by the value's JSON text.
+        Value::List(_) | Value::Object(_) => {
+            write_value(&mut text, key);
+            std::str::from_utf8(&text).expect("JSON is UTF-8")
+        }
+    };
+    write_str(out, text);
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ pub enum SummaryKeyPart {
 }
 
 impl SummaryKeyPart {
-    fn of(v: Option<&Value>, unique: &mut dyn FnMut() -> u64) -> Self {
+    pub(crate) fn of(v: Option<&Value>, unique: &mut dyn FnMut() -> u64) -> Self {
         let mut fresh = || Self::Unique(unique());
         match v {
             None | Some(Value::Null) => Self::Null,

@@ -151,6 +151,46 @@ impl GzipBuilder {
     }
 }
 
+/// A body written piece by piece and compressed a chunk at a time, so a large body is never
+/// held uncompressed.
+pub struct ChunkedGzip {
+    builder: GzipBuilder,
+    pending: Vec<u8>,
+    compressor: Compressor,
+}
+
+impl ChunkedGzip {
+    const CHUNK: usize = 1 << 20;
+
+    pub fn new(level: u32) -> Self {
+        Self {
+            builder: GzipBuilder::new(),
+            pending: Vec::with_capacity(Self::CHUNK + 4096),
+            compressor: Compressor::new(level),
+        }
+    }
+
+    pub fn write(&mut self, bytes: &[u8]) {
+        self.pending.extend_from_slice(bytes);
+        if self.pending.len() >= Self::CHUNK {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if !self.pending.is_empty() {
+            let chunk = DeflateChunk::compress_with(&mut self.compressor, &self.pending);
+            self.builder.push_chunk(&chunk);
+            self.pending.clear();
+        }
+    }
+
+    pub fn finish(mut self) -> GzipBuilder {
+        self.flush();
+        self.builder
+    }
+}
+
 /// Compress a whole body in one go.
 pub fn gzip(raw: &[u8], level: u32) -> Body {
     let mut b = GzipBuilder::new();

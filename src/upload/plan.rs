@@ -1,10 +1,14 @@
 //! From a loaded run and the context (run id, attempt, branch, repository) to the ordered
 //! list of objects the batch path uploads (spec section 4).
 
+use std::collections::HashMap;
+
+use crate::load::reread_cases;
 use crate::run::{Lines, LoadedRun};
+use crate::stats::additional_info as info;
 use crate::stats::should_upload_full_test_run;
 
-use super::gzip::{Body, GzipBuilder};
+use super::gzip::{Body, ChunkedGzip, GzipBuilder};
 
 /// The reference's stats bucket.
 pub const DEFAULT_STATS_BUCKET: &str = "ossci-raw-job-status";
@@ -18,6 +22,8 @@ pub struct UploadContext {
     pub head_repository: String,
     pub stats_bucket: String,
     pub gzip_level: u32,
+    /// GitHub job names by job id; unknown ids are `NoJobName` in additional_info.
+    pub job_names: HashMap<i64, String>,
 }
 
 impl UploadContext {
@@ -78,7 +84,121 @@ pub fn plan(run: &LoadedRun, ctx: &UploadContext) -> Vec<PlannedObject> {
     {
         object("test_run", all.docs, lines_body(all));
     }
+
+    for (collection, docs, body) in additional_info(run, ctx) {
+        object(collection, docs, body);
+    }
     objects
+}
+
+/// The four additional_info bodies, in the reference's upload order.
+fn additional_info(run: &LoadedRun, ctx: &UploadContext) -> Vec<(&'static str, u64, GzipBuilder)> {
+    let job_ids: Vec<_> = run.files.iter().map(|f| f.job_id.clone()).collect();
+    let grouping = info::group_cases(&run.cases, &job_ids, &ctx.job_names);
+
+    let rerun_groups = info::rerun_groups(&run.cases, &grouping);
+    let layout = info::rerun_layout(&rerun_groups, &grouping, &run.cases);
+    let mut reruns = ChunkedGzip::new(ctx.gzip_level);
+    let mut docs = RerunDocs::new(
+        run,
+        ctx,
+        &grouping,
+        &rerun_groups,
+        info::leaf_order(&layout),
+    );
+    info::write_reruns(&layout, &mut |b| reruns.write(b), &mut |g| docs.take(g));
+    drop(docs);
+
+    let exclusions = info::td_exclusions(&run.td_docs, &ctx.job_names);
+    let summary = info::invoking_file_summary(&run.cases, &grouping);
+    let mut status = ChunkedGzip::new(ctx.gzip_level);
+    let status_docs = info::test_status(&run.cases, &grouping, &mut |line| status.write(line));
+    let one = |raw: Vec<u8>| {
+        let mut b = GzipBuilder::new();
+        b.push_raw(&raw, ctx.gzip_level);
+        b
+    };
+    vec![
+        ("additional_info/reruns", 1, reruns.finish()),
+        ("additional_info/td_exclusions", 1, one(exclusions)),
+        ("additional_info/invoking_file_summary", 1, one(summary)),
+        ("additional_info/test_status", status_docs, status.finish()),
+    ]
+}
+
+/// Supplies rerun groups' case documents in the order the reruns document needs them, a
+/// block at a time: each block re-reads just the files its cases live in (without job
+/// names nearly every case is in a rerun group, so they are never all held at once).
+struct RerunDocs<'a> {
+    run: &'a LoadedRun,
+    ctx: &'a UploadContext,
+    grouping: &'a info::Grouping,
+    groups: &'a [&'a info::Group],
+    order: Vec<u32>,
+    next: usize,
+    ready: HashMap<u32, Vec<Vec<u8>>>,
+}
+
+impl<'a> RerunDocs<'a> {
+    /// Cases re-read per block: bounds memory to a few tens of MB of JSON.
+    const BLOCK_CASES: usize = 50_000;
+
+    fn new(
+        run: &'a LoadedRun,
+        ctx: &'a UploadContext,
+        grouping: &'a info::Grouping,
+        groups: &'a [&'a info::Group],
+        order: Vec<u32>,
+    ) -> Self {
+        Self {
+            run,
+            ctx,
+            grouping,
+            groups,
+            order,
+            next: 0,
+            ready: HashMap::new(),
+        }
+    }
+
+    fn take(&mut self, group: u32) -> Vec<Vec<u8>> {
+        if !self.ready.contains_key(&group) {
+            self.load_block();
+        }
+        self.ready.remove(&group).unwrap_or_default()
+    }
+
+    fn load_block(&mut self) {
+        let cases = &self.run.cases;
+        let mut block = Vec::new();
+        let mut n = 0;
+        while self.next < self.order.len() && (n < Self::BLOCK_CASES || block.is_empty()) {
+            let g = self.order[self.next];
+            n += self.groups[g as usize].len as usize;
+            block.push(g);
+            self.next += 1;
+        }
+        let mut wanted = Vec::with_capacity(n);
+        for &g in &block {
+            for row in self.grouping.rows(self.groups[g as usize]) {
+                wanted.push((cases.file_index[row as usize], cases.ordinal[row as usize]));
+            }
+        }
+        let mut docs = reread_cases(self.run, &wanted, &self.ctx.workflow_run_id).into_iter();
+        for &g in &block {
+            let group = self.groups[g as usize];
+            let (build, config) = &self.grouping.builds[group.build_config as usize];
+            let mut out = Vec::with_capacity(group.len as usize);
+            for row in self.grouping.rows(group) {
+                let file = cases.file_index[row as usize] as usize;
+                let job = self.grouping.file_job_names[file].as_deref().unwrap_or("");
+                if let Some(Some(case)) = docs.next() {
+                    out.push(info::with_job_keys(case, job, build, config));
+                }
+            }
+            self.ready.insert(g, out);
+        }
+    }
 }
 
 fn lines_body(lines: &Lines) -> GzipBuilder {

@@ -1,6 +1,8 @@
 //! Shared helpers for integration tests: run the pipeline, compare with the oracle's objects.
 #![allow(dead_code)]
 
+pub mod http;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -27,6 +29,26 @@ pub struct Run {
 }
 
 pub fn run_pipeline(path: &Path, run_id: &str, attempt: &str, branch: &str, repo: &str) -> Run {
+    run_pipeline_named(path, run_id, attempt, branch, repo, Default::default())
+}
+
+/// A job-name map from a JSON file of id -> name (as reference.py's --job-names takes).
+pub fn job_names(file: &Path) -> std::collections::HashMap<i64, String> {
+    let map: std::collections::HashMap<String, String> =
+        serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+    map.into_iter()
+        .filter_map(|(k, v)| k.parse().ok().map(|k| (k, v)))
+        .collect()
+}
+
+pub fn run_pipeline_named(
+    path: &Path,
+    run_id: &str,
+    attempt: &str,
+    branch: &str,
+    repo: &str,
+    job_names: std::collections::HashMap<i64, String>,
+) -> Run {
     let spec = LocalSpec {
         path: path.to_path_buf(),
         circleci: false,
@@ -49,6 +71,7 @@ pub fn run_pipeline(path: &Path, run_id: &str, attempt: &str, branch: &str, repo
         head_repository: repo.into(),
         stats_bucket: "ossci-raw-job-status".into(),
         gzip_level: 1,
+        job_names,
     };
     let objects = plan(&run, &ctx);
     Run { run, objects }
@@ -97,5 +120,16 @@ pub fn assert_matches_expected(objects: &[PlannedObject], expected: &Path, colle
     }
 }
 
-/// The core collections of issue 2 (additional_info is separate).
+/// The core collections of issue 2.
 pub const CORE: &[&str] = &["test_run_summary", "failed_test_runs", "test_run"];
+
+/// Every collection the batch path uploads, in order.
+pub const ALL: &[&str] = &[
+    "test_run_summary",
+    "failed_test_runs",
+    "test_run",
+    "additional_info/reruns",
+    "additional_info/td_exclusions",
+    "additional_info/invoking_file_summary",
+    "additional_info/test_status",
+];

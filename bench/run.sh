@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# End-to-end speed and memory of headless --upload on a generated run, beside the floor:
+# a bare quick-xml tokenization pass over the same zips (examples/floor.rs), in the same run.
+#
+#   bench/run.sh [profile] [repeats]      (default: pytorch 5)
+#   WITH_REFERENCE=1 bench/run.sh small   also time the Python reference (needs ../shared)
+#
+# Reports the minimum wall time of the repeats (the machine is shared; the minimum is the
+# least disturbed run) and the largest peak RSS.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+profile="${1:-pytorch}"
+repeats="${2:-5}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/testscope-target}"
+out="bench/out"
+mkdir -p "$out"
+
+cargo build --release --locked --bin testscope --bin testscope-gen --example floor >&2
+bin="$CARGO_TARGET_DIR/release"
+run="$out/$profile"
+if [ ! -d "$run/gha-artifacts" ]; then
+  "$bin/testscope-gen" --profile "$profile" --out "$run" >&2
+fi
+artifacts=$(ls -d "$run"/gha-artifacts/pytorch/pytorch/*/*/artifact | head -n 1)
+run_id=$(basename "$(dirname "$(dirname "$artifacts")")")
+attempt=$(basename "$(dirname "$artifacts")")
+
+min_floor=999999; min_up=999999; rss_up=0; rss_floor=0
+for _ in $(seq "$repeats"); do
+  read -r s m < <( { /usr/bin/time -f '%e %M' "$bin/examples/floor" "$artifacts" >/dev/null; } 2>&1 | tail -n 1)
+  min_floor=$(python3 -c "print(min($min_floor, $s))"); rss_floor=$(( m > rss_floor ? m : rss_floor ))
+  rm -rf "$out/up-$profile"
+  read -r s m < <( { /usr/bin/time -f '%e %M' "$bin/testscope" --upload --workflow-run-id "$run_id" \
+      --workflow-run-attempt "$attempt" --head-branch main --head-repository pytorch/pytorch \
+      --reports "$run" --out-dir "$out/up-$profile" >/dev/null 2>/dev/null; } 2>&1 | tail -n 1)
+  min_up=$(python3 -c "print(min($min_up, $s))"); rss_up=$(( m > rss_up ? m : rss_up ))
+done
+cases=$("$bin/testscope" "$run" --json 2>/dev/null | python3 -c "import json,sys; print(json.load(sys.stdin)['cases'])")
+echo "profile $profile ($cases cases), $repeats runs, $(nproc) cores"
+printf '%-44s %8s %10s\n' "what" "seconds" "peak RSS"
+printf '%-44s %8.2f %7d MB\n' "floor: inflate + quick-xml tokenize" "$min_floor" $((rss_floor / 1024))
+printf '%-44s %8.2f %7d MB\n' "testscope --upload --out-dir (with test_run)" "$min_up" $((rss_up / 1024))
+python3 -c "print(f'ratio to floor: {$min_up / $min_floor:.1f}x')"
+
+if [ "${WITH_REFERENCE:-0}" = 1 ]; then
+  ref="../shared/bench/reference.py"
+  [ -f "$ref" ] || { echo "no $ref" >&2; exit 1; }
+  rm -rf "$out/ref-$profile"
+  read -r s m < <( { /usr/bin/time -f '%e %M' python3 "$ref" --bucket-dir "$run" --run-id "$run_id" \
+      --attempt "$attempt" --head-branch main --head-repository pytorch/pytorch \
+      --out-dir "$out/ref-$profile" >/dev/null 2>/dev/null; } 2>&1 | tail -n 1)
+  printf '%-44s %8.2f %7d MB (parent only)\n' "reference.py (the seed's Python)" "$s" $((m / 1024))
+  for c in test_run_summary failed_test_runs test_run; do
+    f="ossci-raw-job-status/$c/$run_id/$attempt"
+    if cmp -s <(zcat "$out/ref-$profile/$f") <(zcat "$out/up-$profile/$f"); then echo "identical: $c"; else echo "DIFFERENT: $c"; fi
+  done
+fi

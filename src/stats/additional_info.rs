@@ -1,0 +1,593 @@
+//! The four additional_info collections (spec section 6): reruns, td_exclusions,
+//! invoking_file_summary, test_status. Cases are grouped by (build name, test config, file,
+//! classname, name) with Python dict semantics; job names come from GitHub (or are
+//! `NoJobName`). Unlike the core collections these are dumped without `remove_nan_inf`,
+//! so NaN and infinities appear as `NaN`/`Infinity` literals, as the reference writes them.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::OnceLock;
+
+use regex::Regex;
+use rustc_hash::FxHashMap;
+
+use crate::report::pyjson::{self, NonFinite};
+use crate::report::{Object, Value};
+
+use super::SummaryKeyPart;
+use super::cases::{CaseTable, flag};
+
+pub const NO_JOB_NAME: &str = "NoJobName";
+pub const NO_BUILD_ENV: &str = "NoBuildEnv";
+pub const NO_TEST_CONFIG: &str = "NoTestConfig";
+
+/// Files whose reruns the reference leaves out.
+pub const RERUN_EXCLUDED_FILES: [&str; 3] = [
+    "distributed/test_distributed_spawn.py",
+    "onnx/test_fx_to_onnx_with_onnxruntime.py",
+    "distributed/algorithms/quantization/test_quantization.py",
+];
+
+/// Build name and test config from a job name like
+/// `linux-jammy-py3.10-gcc11 / test (default, 1, 5, linux.4xlarge)`.
+pub fn build_and_config(job_name: &str) -> (String, String) {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    // Python's re.match: anchored at the start only; greedy groups pick the same split.
+    let re = RE.get_or_init(|| Regex::new(r"^(.*) / .*test \(([^,]*), .*\)").expect("valid"));
+    match re.captures(job_name) {
+        Some(c) => (c[1].to_string(), c[2].to_string()),
+        None => (NO_BUILD_ENV.to_string(), NO_TEST_CONFIG.to_string()),
+    }
+}
+
+/// The job name of a job id: known names, else `NoJobName`.
+pub fn job_name(job_id: &Value, names: &HashMap<i64, String>) -> String {
+    match job_id {
+        Value::Int(id) => names.get(id).cloned(),
+        _ => None,
+    }
+    .unwrap_or_else(|| NO_JOB_NAME.to_string())
+}
+
+/// An insertion-ordered dict with Python key equality (`1 == 1.0`, NaN never equal).
+#[derive(Debug)]
+pub struct PyDict<V> {
+    entries: Vec<(Value, V)>,
+    index: FxHashMap<SummaryKeyPart, usize>,
+    unique: u64,
+}
+
+impl<V> Default for PyDict<V> {
+    fn default() -> Self {
+        Self {
+            entries: Vec::new(),
+            index: FxHashMap::default(),
+            unique: 0,
+        }
+    }
+}
+
+impl<V> PyDict<V> {
+    fn part(&mut self, key: &Value) -> SummaryKeyPart {
+        let unique = &mut self.unique;
+        SummaryKeyPart::of(Some(key), &mut || {
+            *unique += 1;
+            *unique
+        })
+    }
+
+    /// `d.setdefault(key, make())`.
+    pub fn setdefault(&mut self, key: &Value, make: impl FnOnce() -> V) -> &mut V {
+        let part = self.part(key);
+        let i = match self.index.get(&part) {
+            Some(&i) => i,
+            None => {
+                self.entries.push((key.clone(), make()));
+                self.index.insert(part, self.entries.len() - 1);
+                self.entries.len() - 1
+            }
+        };
+        &mut self.entries[i].1
+    }
+
+    /// `d[key] = value` (an existing key keeps its first spelling and position).
+    pub fn assign(&mut self, key: &Value, value: V) {
+        let part = self.part(key);
+        match self.index.get(&part) {
+            Some(&i) => self.entries[i].1 = value,
+            None => {
+                self.entries.push((key.clone(), value));
+                self.index.insert(part, self.entries.len() - 1);
+            }
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&Value, &V)> {
+        self.entries.iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// Writes a nested dict as `json.dumps` does.
+pub trait WriteJson {
+    fn write_json(&self, out: &mut Vec<u8>);
+}
+
+impl<V: WriteJson> WriteJson for PyDict<V> {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        for (n, (k, v)) in self.iter().enumerate() {
+            if n > 0 {
+                out.extend_from_slice(b", ");
+            }
+            pyjson::write_key(out, k);
+            out.extend_from_slice(b": ");
+            v.write_json(out);
+        }
+        out.push(b'}');
+    }
+}
+
+impl WriteJson for Value {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        pyjson::write_value_with(out, self, NonFinite::Literal);
+    }
+}
+
+impl WriteJson for Vec<Object> {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'[');
+        for (n, o) in self.iter().enumerate() {
+            if n > 0 {
+                out.extend_from_slice(b", ");
+            }
+            pyjson::write_object_with(out, o, NonFinite::Literal);
+        }
+        out.push(b']');
+    }
+}
+
+impl WriteJson for Vec<String> {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'[');
+        for (n, s) in self.iter().enumerate() {
+            if n > 0 {
+                out.extend_from_slice(b", ");
+            }
+            pyjson::write_str(out, s);
+        }
+        out.push(b']');
+    }
+}
+
+/// One group: its build/config and its cases, linked through [`Grouping::next`] (a million
+/// groups of mostly one case each: no per-group allocation).
+#[derive(Debug, Clone, Copy)]
+pub struct Group {
+    pub build_config: u32,
+    pub first: u32,
+    pub last: u32,
+    pub len: u32,
+}
+
+const END: u32 = u32::MAX;
+
+/// The run's cases grouped as the reference's `_group_test_cases` does.
+#[derive(Debug, Default)]
+pub struct Grouping {
+    /// (build name, test config) per distinct pair, indexed by `Group::build_config`.
+    pub builds: Vec<(String, String)>,
+    pub groups: Vec<Group>,
+    /// Per case row: the next row of its group, or END.
+    pub next: Vec<u32>,
+    /// Job name of every file, by file index (`None` for files of bazel builds).
+    pub file_job_names: Vec<Option<String>>,
+}
+
+impl Grouping {
+    /// The case rows of a group, in run order.
+    pub fn rows(&self, group: &Group) -> impl Iterator<Item = u32> + '_ {
+        std::iter::successors(Some(group.first), |&r| {
+            Some(self.next[r as usize]).filter(|&n| n != END)
+        })
+    }
+}
+
+/// Group every case; `file_job_ids` gives each file's job id (by file index).
+pub fn group_cases(
+    cases: &CaseTable,
+    file_job_ids: &[Value],
+    names: &HashMap<i64, String>,
+) -> Grouping {
+    let mut g = Grouping::default();
+    let mut build_ids: HashMap<(String, String), u32> = HashMap::new();
+    // Per file: the index into `builds`, or None for bazel builds (left out).
+    let per_file: Vec<Option<u32>> = file_job_ids
+        .iter()
+        .map(|id| {
+            let name = job_name(id, names);
+            let (build, config) = build_and_config(&name);
+            if build.contains("bazel") {
+                g.file_job_names.push(None);
+                return None;
+            }
+            g.file_job_names.push(Some(name));
+            let next = build_ids.len() as u32;
+            let id = *build_ids
+                .entry((build.clone(), config.clone()))
+                .or_insert(next);
+            if id == next {
+                g.builds.push((build, config));
+            }
+            Some(id)
+        })
+        .collect();
+    // Group by sorting (key, row) pairs rather than hashing: a million mostly-singleton
+    // groups cost 20 bytes each this way. The key folds the build/config into the case's
+    // 128-bit hash (an odd multiplier keeps distinct pairs apart).
+    let mut keyed: Vec<(u128, u32)> = (0..cases.len())
+        .filter_map(|row| {
+            let bc = per_file[cases.file_index[row] as usize]?;
+            let mix = u128::from(bc + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835);
+            Some((cases.group_key[row] ^ mix, row as u32))
+        })
+        .collect();
+    keyed.sort_unstable();
+    g.next = vec![END; cases.len()];
+    let build_of_row = |row: u32| {
+        per_file[cases.file_index[row as usize] as usize].expect("kept rows have a build")
+    };
+    for run in keyed.chunk_by(|a, b| a.0 == b.0) {
+        for pair in run.windows(2) {
+            g.next[pair[0].1 as usize] = pair[1].1;
+        }
+        let (first, last) = (run[0].1, run[run.len() - 1].1);
+        g.groups.push(Group {
+            build_config: build_of_row(first),
+            first,
+            last,
+            len: run.len() as u32,
+        });
+    }
+    drop(keyed);
+    // First-seen order, as a Python dict of groups.
+    g.groups.sort_unstable_by_key(|group| group.first);
+    g
+}
+
+/// `additional_info/invoking_file_summary`: one document.
+pub fn invoking_file_summary(cases: &CaseTable, g: &Grouping) -> Vec<u8> {
+    struct Entry {
+        build_config: u32,
+        file: Value,
+        count: u64,
+        time: f64,
+        status: [u64; 4],
+    }
+    const SKIPPED: usize = 0;
+    const FAILURES: usize = 1;
+    const ERRORS: usize = 2;
+    const SUCCESSES: usize = 3;
+    let mut flat: Vec<Entry> = Vec::new();
+    let mut index: FxHashMap<(u32, SummaryKeyPart), usize> = FxHashMap::default();
+    let mut unique = 0u64;
+    for group in &g.groups {
+        let first = group.first as usize;
+        let file = cases.value_or(cases.file[first], "NoFile");
+        let part = SummaryKeyPart::of(Some(&file), &mut || {
+            unique += 1;
+            unique
+        });
+        let next = flat.len();
+        let i = *index.entry((group.build_config, part)).or_insert(next);
+        if i == next {
+            flat.push(Entry {
+                build_config: group.build_config,
+                file,
+                count: 0,
+                time: 0.0,
+                status: [0; 4],
+            });
+        }
+        let e = &mut flat[i];
+        e.count += 1;
+        let mut status = SUCCESSES;
+        for row in g.rows(group) {
+            let row = row as usize;
+            e.time += cases.time[row];
+            let f = cases.flags[row];
+            if f & flag::SKIPPED != 0 {
+                status = SKIPPED;
+            } else if f & flag::FAILURE != 0 {
+                status = FAILURES;
+            } else if f & flag::ERROR != 0 {
+                status = ERRORS;
+            }
+        }
+        e.status[status] += 1;
+    }
+    let mut out: PyDict<PyDict<PyDict<Value>>> = PyDict::default();
+    for e in flat {
+        let (build, config) = &g.builds[e.build_config as usize];
+        let mut data = Object::with_capacity(8);
+        data.push_unique("count".into(), Value::Int(e.count as i64));
+        data.push_unique("time".into(), Value::Float(e.time));
+        for (k, i) in [
+            ("skipped", SKIPPED),
+            ("failures", FAILURES),
+            ("errors", ERRORS),
+            ("successes", SUCCESSES),
+        ] {
+            data.push_unique(k.into(), Value::Int(e.status[i] as i64));
+        }
+        data.push_unique(
+            "short_job_name".into(),
+            Value::Str(format!("{build} / test ({config})").into()),
+        );
+        data.push_unique("file".into(), e.file.clone());
+        out.setdefault(&Value::Str(build.as_str().into()), PyDict::default)
+            .setdefault(&Value::Str(config.as_str().into()), PyDict::default)
+            .assign(&e.file, Value::Object(data));
+    }
+    let mut body = Vec::new();
+    out.write_json(&mut body);
+    body.push(b'\n');
+    body
+}
+
+/// `additional_info/test_status`: one line per group, each handed to `emit` (the body is
+/// as large as test_run's summary; it is compressed as it goes). Returns the line count.
+pub fn test_status(cases: &CaseTable, g: &Grouping, emit: &mut dyn FnMut(&[u8])) -> u64 {
+    let short: Vec<Value> = (0..g.builds.len())
+        .map(|bc| {
+            let (build, config) = &g.builds[bc];
+            Value::Str(format!("{build} / test ({config})").into())
+        })
+        .collect();
+    let mut line = Vec::new();
+    for group in &g.groups {
+        let (mut failure, mut success) = (false, false);
+        let mut first = None;
+        for row in g.rows(group) {
+            let f = cases.flags[row as usize];
+            let s = if f & flag::SKIPPED != 0 {
+                "skipped"
+            } else if f & (flag::FAILURE | flag::ERROR) != 0 {
+                failure = true;
+                "failure"
+            } else {
+                success = true;
+                "success"
+            };
+            first.get_or_insert(s);
+        }
+        let status = if failure && success {
+            "flaky"
+        } else {
+            first.unwrap_or("success")
+        };
+        let mut o = Object::with_capacity(4);
+        o.push_unique(
+            "short_job_name".into(),
+            short[group.build_config as usize].clone(),
+        );
+        o.push_unique(
+            "file".into(),
+            cases.value_or(cases.file[group.first as usize], "NoFile"),
+        );
+        // The reference reads `tests[-1]["name"]` (a case without a name would crash it).
+        o.push_unique("name".into(), cases.name_or(group.last as usize, "NoName"));
+        o.push_unique("status".into(), Value::Str(status.into()));
+        line.clear();
+        pyjson::write_object_with(&mut line, &o, NonFinite::Literal);
+        line.push(b'\n');
+        emit(&line);
+    }
+    g.groups.len() as u64
+}
+
+/// The (group, case rows) whose full documents `reruns` needs: groups of more than one case
+/// outside the excluded files.
+pub fn rerun_groups<'g>(cases: &CaseTable, g: &'g Grouping) -> Vec<&'g Group> {
+    g.groups
+        .iter()
+        .filter(|group| group.len > 1)
+        .filter(|group| {
+            let file = cases.value_or(cases.file[group.first as usize], "NoFile");
+            !RERUN_EXCLUDED_FILES
+                .iter()
+                .any(|x| file.as_str() == Some(x))
+        })
+        .collect()
+}
+
+/// The nesting of `additional_info/reruns` (build -> config -> file -> classname -> name),
+/// with the index of a rerun group at each leaf, in the reference's dict order.
+pub type RerunLayout = PyDict<PyDict<PyDict<PyDict<PyDict<u32>>>>>;
+
+pub fn rerun_layout(groups: &[&Group], g: &Grouping, cases: &CaseTable) -> RerunLayout {
+    let mut out = RerunLayout::default();
+    for (i, group) in groups.iter().enumerate() {
+        let (build, config) = &g.builds[group.build_config as usize];
+        let t0 = group.first as usize;
+        out.setdefault(&Value::Str(build.as_str().into()), PyDict::default)
+            .setdefault(&Value::Str(config.as_str().into()), PyDict::default)
+            .setdefault(&cases.value_or(cases.file[t0], "NoFile"), PyDict::default)
+            .setdefault(
+                &cases.value_or(cases.classname[t0], "NoClass"),
+                PyDict::default,
+            )
+            .assign(&cases.name_or(t0, "NoName"), i as u32);
+    }
+    out
+}
+
+/// Receives output bytes.
+pub type Out<'a> = dyn FnMut(&[u8]) + 'a;
+/// Writes a leaf (a group index) to the output.
+pub type Leaf<'a> = dyn FnMut(u32, &mut Out<'_>) + 'a;
+
+/// Walks a nested dict, writing keys and braces, and leaves through a callback.
+pub trait Nested {
+    fn walk(&self, out: &mut Out<'_>, leaf: &mut Leaf<'_>);
+}
+
+impl Nested for u32 {
+    fn walk(&self, out: &mut Out<'_>, leaf: &mut Leaf<'_>) {
+        leaf(*self, out);
+    }
+}
+
+impl<V: Nested> Nested for PyDict<V> {
+    fn walk(&self, out: &mut Out<'_>, leaf: &mut Leaf<'_>) {
+        out(b"{");
+        for (n, (k, v)) in self.iter().enumerate() {
+            let mut key = Vec::new();
+            if n > 0 {
+                key.extend_from_slice(b", ");
+            }
+            pyjson::write_key(&mut key, k);
+            key.extend_from_slice(b": ");
+            out(&key);
+            v.walk(out, leaf);
+        }
+        out(b"}");
+    }
+}
+
+/// Write the reruns document. `case_docs(i)` gives the JSON of rerun group i's cases, each
+/// with `job_name`, `build_name`, `test_config` set (see [`with_job_keys`]).
+pub fn write_reruns(
+    layout: &RerunLayout,
+    out: &mut dyn FnMut(&[u8]),
+    case_docs: &mut dyn FnMut(u32) -> Vec<Vec<u8>>,
+) {
+    layout.walk(out, &mut |group, out| {
+        out(b"[");
+        for (n, doc) in case_docs(group).iter().enumerate() {
+            if n > 0 {
+                out(b", ");
+            }
+            out(doc);
+        }
+        out(b"]");
+    });
+    out(b"\n");
+}
+
+/// The leaves of a layout in document order (rerun group indices).
+pub fn leaf_order(layout: &RerunLayout) -> Vec<u32> {
+    let mut order = Vec::new();
+    layout.walk(&mut |_| {}, &mut |group, _| order.push(group));
+    order
+}
+
+/// A rerun case's document as the reference dumps it: the group's job keys set (an existing
+/// key keeps its place), non-finite floats as `NaN`/`Infinity`.
+pub fn with_job_keys(mut case: Object, job_name: &str, build: &str, config: &str) -> Vec<u8> {
+    case.insert("job_name", Value::Str(job_name.into()));
+    case.insert("build_name", Value::Str(build.into()));
+    case.insert("test_config", Value::Str(config.into()));
+    let mut out = Vec::new();
+    pyjson::write_object_with(&mut out, &case, NonFinite::Literal);
+    out
+}
+
+/// `additional_info/td_exclusions`: one document from the test-jsons files, given as
+/// (job id, parsed JSON) in path order.
+pub fn td_exclusions(
+    files: &[(Value, serde_json::Value)],
+    names: &HashMap<i64, String>,
+) -> Vec<u8> {
+    // build -> config -> files, both levels in first-seen order.
+    type Configs = Vec<(String, BTreeSet<String>)>;
+    let mut grouped: Vec<(String, Configs)> = Vec::new();
+    for (job_id, doc) in files {
+        let Some(excluded) = doc.get("excluded").and_then(|e| e.as_array()) else {
+            continue;
+        };
+        for exclusion in excluded {
+            let Some(test_file) = exclusion.get("test_file").and_then(|f| f.as_str()) else {
+                continue;
+            };
+            let (build, config) = build_and_config(&job_name(job_id, names));
+            let b = match grouped.iter().position(|(name, _)| *name == build) {
+                Some(i) => i,
+                None => {
+                    grouped.push((build, Vec::new()));
+                    grouped.len() - 1
+                }
+            };
+            let configs = &mut grouped[b].1;
+            let c = match configs.iter().position(|(name, _)| *name == config) {
+                Some(i) => i,
+                None => {
+                    configs.push((config, BTreeSet::new()));
+                    configs.len() - 1
+                }
+            };
+            configs[c].1.insert(test_file.to_string());
+        }
+    }
+    let mut out: PyDict<PyDict<Vec<String>>> = PyDict::default();
+    for (build, configs) in grouped {
+        let inner = out.setdefault(&Value::Str(build.into()), PyDict::default);
+        for (config, files) in configs {
+            // BTreeSet<String> iterates in byte order, which is Python's code point order.
+            inner.assign(&Value::Str(config.into()), files.into_iter().collect());
+        }
+    }
+    let mut body = Vec::new();
+    out.write_json(&mut body);
+    body.push(b'\n');
+    body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_name_expression() {
+        let cases = [
+            (
+                "linux-jammy-py3.10-gcc11 / test (default, 1, 5, linux.4xlarge)",
+                ("linux-jammy-py3.10-gcc11", "default"),
+            ),
+            ("a / b / test (cfg, 1, 2, r)", ("a / b", "cfg")),
+            (
+                "win / test (distributed, 1, 1, windows.4xlarge) extra",
+                ("win", "distributed"),
+            ),
+            ("build / linux-test (x, 1)", ("build", "x")),
+            ("build / test (nocomma)", (NO_BUILD_ENV, NO_TEST_CONFIG)),
+            ("NoJobName", (NO_BUILD_ENV, NO_TEST_CONFIG)),
+            ("build / test (a,b, c)", (NO_BUILD_ENV, NO_TEST_CONFIG)),
+            ("x / test (a, b) / test (c, d)", ("x / test (a, b)", "c")),
+        ];
+        for (name, (b, c)) in cases {
+            assert_eq!(
+                build_and_config(name),
+                (b.to_string(), c.to_string()),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn pydict_merges_equal_keys_and_writes_json_keys() {
+        let mut d: PyDict<Value> = PyDict::default();
+        d.assign(&Value::Int(1), Value::Int(10));
+        d.assign(&Value::Float(1.0), Value::Int(11));
+        d.assign(&Value::Float(f64::NAN), Value::Int(12));
+        d.assign(&Value::Float(0.5), Value::Float(f64::INFINITY));
+        let mut out = Vec::new();
+        d.write_json(&mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"1": 11, "NaN": 12, "0.5": Infinity}"#
+        );
+    }
+}

@@ -1,0 +1,291 @@
+//! The case table: one compact row per test case of the run, in run order. It is what
+//! additional_info groups over and what a front-end lists; a case's whole document is
+//! re-read from its file on demand (file index + ordinal), never kept for a million cases.
+
+use rustc_hash::FxHashMap;
+use xxhash_rust::xxh3::{xxh3_64_with_seed, xxh3_128};
+
+use crate::report::pyjson::{self, NonFinite};
+use crate::report::{Object, Value};
+
+use super::{CaseFlags, SummaryKeyPart};
+
+/// Flag bits of [`CaseTable::flags`].
+pub mod flag {
+    pub const FAILURE: u8 = 1;
+    pub const ERROR: u8 = 2;
+    pub const SKIPPED: u8 = 4;
+    pub const RERUN: u8 = 8;
+    /// `time` is missing or not a number (stored as 0.0).
+    pub const NO_TIME: u8 = 16;
+}
+
+/// Id of an interned value; `ABSENT` where the case has no such key.
+pub type ValueId = u32;
+pub const ABSENT: ValueId = u32::MAX;
+
+/// Values interned by exact identity (their JSON text): file and class names repeat a lot.
+#[derive(Debug, Default)]
+pub struct ValueTable {
+    values: Vec<Value>,
+    index: FxHashMap<u64, ValueId>,
+    /// Values whose hash collided with a different value (practically never used).
+    overflow: Vec<ValueId>,
+}
+
+impl ValueTable {
+    pub fn intern(&mut self, v: &Value) -> ValueId {
+        let h = exact_hash(v);
+        match self.index.get(&h) {
+            Some(&id)
+                if self.values[id as usize] == *v || same_nan(&self.values[id as usize], v) =>
+            {
+                id
+            }
+            Some(_) => {
+                if let Some(&id) = self
+                    .overflow
+                    .iter()
+                    .find(|&&id| self.values[id as usize] == *v)
+                {
+                    return id;
+                }
+                let id = self.push(v);
+                self.overflow.push(id);
+                id
+            }
+            None => {
+                let id = self.push(v);
+                self.index.insert(h, id);
+                id
+            }
+        }
+    }
+
+    fn push(&mut self, v: &Value) -> ValueId {
+        self.values.push(v.clone());
+        (self.values.len() - 1) as ValueId
+    }
+
+    pub fn get(&self, id: ValueId) -> Option<&Value> {
+        self.values.get(id as usize)
+    }
+}
+
+/// A hash of the value's exact identity (variant and content).
+fn exact_hash(v: &Value) -> u64 {
+    let mut buf = Vec::new();
+    let (tag, bytes): (u8, &[u8]) = match v {
+        Value::Null => (0, b""),
+        Value::Str(s) => (1, s.as_bytes()),
+        Value::BigInt(s) => (2, s.as_bytes()),
+        Value::Int(i) => {
+            buf.extend_from_slice(&i.to_le_bytes());
+            (3, &buf)
+        }
+        Value::Float(f) => {
+            let bits = if f.is_nan() {
+                f64::NAN.to_bits()
+            } else {
+                f.to_bits()
+            };
+            buf.extend_from_slice(&bits.to_le_bytes());
+            (4, &buf)
+        }
+        Value::List(_) | Value::Object(_) => {
+            pyjson::write_value_with(&mut buf, v, NonFinite::Literal);
+            (5, &buf)
+        }
+    };
+    xxh3_64_with_seed(bytes, u64::from(tag))
+}
+
+/// NaN != NaN, but for interning two NaN floats are the same text.
+fn same_nan(a: &Value, b: &Value) -> bool {
+    matches!((a, b), (Value::Float(x), Value::Float(y)) if x.is_nan() && y.is_nan())
+}
+
+/// What the loader hands over per case (computed on the worker that parsed it).
+#[derive(Debug, Clone)]
+pub struct CaseRow {
+    pub flags: u8,
+    pub time: f64,
+    /// Hash of the Python-equality parts of (file|"NoFile", classname|"NoClass",
+    /// name|"NoName"): the per-case part of additional_info's group key.
+    pub group_key: u128,
+    pub file: Option<Value>,
+    pub classname: Option<Value>,
+    pub name: Option<Value>,
+}
+
+impl CaseRow {
+    /// `unique` must differ for every case of the run: it keys NaN and unhashable values,
+    /// which never equal anything in a Python dict.
+    pub fn of(case: &Object, flags: CaseFlags, time: Option<f64>, unique: u64) -> Self {
+        let mut bits = 0;
+        for (on, bit) in [
+            (flags.failure, flag::FAILURE),
+            (flags.error, flag::ERROR),
+            (flags.skipped, flag::SKIPPED),
+            (flags.rerun, flag::RERUN),
+            (time.is_none(), flag::NO_TIME),
+        ] {
+            if on {
+                bits |= bit;
+            }
+        }
+        let mut n = 0u64;
+        let mut fresh = || {
+            n += 1;
+            (unique << 2) | n
+        };
+        let mut buf = Vec::with_capacity(96);
+        for (key, default) in [
+            ("file", "NoFile"),
+            ("classname", "NoClass"),
+            ("name", "NoName"),
+        ] {
+            let fallback = Value::Str(default.into());
+            let part = SummaryKeyPart::of(Some(case.get(key).unwrap_or(&fallback)), &mut fresh);
+            part.hash_into(&mut buf);
+        }
+        Self {
+            flags: bits,
+            time: time.unwrap_or(0.0),
+            group_key: xxh3_128(&buf),
+            file: case.get("file").cloned(),
+            classname: case.get("classname").cloned(),
+            name: case.get("name").cloned(),
+        }
+    }
+}
+
+/// Every case of the run, column-wise.
+#[derive(Debug, Default)]
+pub struct CaseTable {
+    pub file_index: Vec<u32>,
+    /// Position of the case among its file's cases (document order).
+    pub ordinal: Vec<u32>,
+    pub flags: Vec<u8>,
+    pub time: Vec<f64>,
+    pub group_key: Vec<u128>,
+    pub file: Vec<ValueId>,
+    pub classname: Vec<ValueId>,
+    /// Names are nearly all distinct: string names live in one text arena (end offsets);
+    /// other values (rare) in `odd_names`.
+    name_text: String,
+    name_end: Vec<u32>,
+    odd_names: FxHashMap<u32, Option<Value>>,
+    pub values: ValueTable,
+}
+
+impl CaseTable {
+    pub fn len(&self) -> usize {
+        self.flags.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.flags.is_empty()
+    }
+
+    pub fn push(&mut self, file_index: usize, ordinal: usize, row: CaseRow) {
+        let mut intern = |v: Option<Value>| v.map_or(ABSENT, |v| self.values.intern(&v));
+        let (file, classname) = (intern(row.file), intern(row.classname));
+        self.file_index.push(file_index as u32);
+        self.ordinal.push(ordinal as u32);
+        self.flags.push(row.flags);
+        self.time.push(row.time);
+        self.group_key.push(row.group_key);
+        self.file.push(file);
+        self.classname.push(classname);
+        match row.name {
+            Some(Value::Str(s)) if self.name_text.len() + s.len() < u32::MAX as usize => {
+                self.name_text.push_str(&s);
+            }
+            other => {
+                self.odd_names.insert(self.name_end.len() as u32, other);
+            }
+        }
+        self.name_end.push(self.name_text.len() as u32);
+    }
+
+    /// A case's name, or `default` (as a string) when it has none.
+    pub fn name_or(&self, row: usize, default: &str) -> Value {
+        if let Some(odd) = self.odd_names.get(&(row as u32)) {
+            return odd.clone().unwrap_or_else(|| Value::Str(default.into()));
+        }
+        let start = if row == 0 {
+            0
+        } else {
+            self.name_end[row - 1] as usize
+        };
+        Value::Str(self.name_text[start..self.name_end[row] as usize].into())
+    }
+
+    /// The value of a column, or `default` (as a string) when the case lacks the key.
+    pub fn value_or(&self, id: ValueId, default: &str) -> Value {
+        self.values
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| Value::Str(default.into()))
+    }
+}
+
+impl SummaryKeyPart {
+    /// Feed a self-delimiting encoding of the part to a hash buffer.
+    pub fn hash_into(&self, buf: &mut Vec<u8>) {
+        let (tag, text): (u8, &[u8]) = match self {
+            Self::Null => (0, b""),
+            Self::Str(s) => (1, s.as_bytes()),
+            Self::Integral(s) => (2, s.as_bytes()),
+            Self::Fractional(s) => (3, s.as_bytes()),
+            Self::Unique(n) => {
+                buf.push(4);
+                buf.extend_from_slice(&n.to_le_bytes());
+                return;
+            }
+        };
+        buf.push(tag);
+        buf.extend_from_slice(&(text.len() as u64).to_le_bytes());
+        buf.extend_from_slice(text);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(name: Value) -> Object {
+        let mut o = Object::new();
+        o.insert("classname", Value::Str("C".into()));
+        o.insert("name", name);
+        o
+    }
+
+    #[test]
+    fn group_keys_follow_python_equality() {
+        let k = |v: Value, u| CaseRow::of(&case(v), CaseFlags::default(), Some(1.0), u).group_key;
+        assert_eq!(k(Value::Int(1), 1), k(Value::Float(1.0), 2));
+        assert_ne!(k(Value::Int(1), 1), k(Value::Str("1".into()), 2));
+        assert_ne!(k(Value::Float(f64::NAN), 1), k(Value::Float(f64::NAN), 2));
+        let mut absent = Object::new();
+        absent.insert("classname", Value::Str("C".into()));
+        let a = CaseRow::of(&absent, CaseFlags::default(), None, 3);
+        assert_eq!(a.group_key, k(Value::Str("NoName".into()), 4));
+        assert_eq!(a.flags, flag::NO_TIME);
+    }
+
+    #[test]
+    fn interning_is_exact() {
+        let mut t = ValueTable::default();
+        let a = t.intern(&Value::Int(1));
+        let b = t.intern(&Value::Float(1.0));
+        let c = t.intern(&Value::Int(1));
+        assert_ne!(a, b);
+        assert_eq!(a, c);
+        assert_eq!(
+            t.intern(&Value::Float(f64::NAN)),
+            t.intern(&Value::Float(f64::NAN))
+        );
+    }
+}
