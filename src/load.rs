@@ -10,8 +10,7 @@ use crate::report::{Enrichment, Object, Value, meta, parse_report, pyjson, pynum
 use crate::run::{CaseBrief, FileInfo, Lines, LoadedRun, Problem, ProblemKind};
 use crate::source::{Listing, ReportFile};
 use crate::stats::cases::CaseRow;
-use crate::stats::summary::CaseFacts;
-use crate::stats::{CaseFlags, CaseStatus, Summary};
+use crate::stats::{CaseFlags, CaseKey, CaseStatus, Summary, case_key};
 use crate::upload::gzip::{Compressor, DeflateChunk};
 
 /// What to load and how.
@@ -57,7 +56,7 @@ pub struct Progress {
 /// What the parse of one file produced, ready to fold.
 struct Parsed {
     enrichment: Enrichment,
-    facts: Vec<CaseFacts>,
+    keys: Vec<CaseKey>,
     rows: Vec<CaseRow>,
     failed: Option<DeflateChunk>,
     failed_docs: u64,
@@ -215,7 +214,7 @@ fn parse_file(
     lines.clear();
     let mut failed = Vec::new();
     let mut failed_docs = 0;
-    let mut facts = Vec::with_capacity(cases.len());
+    let mut keys = Vec::with_capacity(cases.len());
     let mut rows = Vec::with_capacity(cases.len());
     let mut reruns = 0;
     let mut missing_time = Vec::new();
@@ -238,13 +237,9 @@ fn parse_file(
         if time.is_none() {
             missing_time.push(case_label(case));
         }
-        facts.push(CaseFacts::of(
-            case,
-            flags.status(),
-            time,
-            unique_base + n as u64,
-        ));
-        rows.push(CaseRow::of(case, flags, time, unique_base + n as u64));
+        let key = case_key(case, unique_base + n as u64);
+        rows.push(CaseRow::of(case, flags, time, &key, unique_base + n as u64));
+        keys.push(key);
     }
     let all = opts
         .keep_test_run
@@ -254,7 +249,7 @@ fn parse_file(
         (!failed.is_empty()).then(|| DeflateChunk::compress_with(&mut scratch.compressor, &failed));
     Ok(Parsed {
         enrichment,
-        facts,
+        keys,
         rows,
         failed,
         failed_docs,
@@ -312,28 +307,34 @@ fn fold(
             info.error = Some(message);
         }
         Ok(p) => {
-            info.cases = p.facts.len() as u64;
+            info.cases = p.rows.len() as u64;
+            let file_index = run.files.len();
             let t = &mut run.totals;
             t.cases += info.cases;
             t.reruns += p.reruns;
-            for f in p.facts {
-                match f.status {
+            let file_key = summary.file_key(&p.enrichment);
+            for (ordinal, (key, row)) in p.keys.into_iter().zip(p.rows).enumerate() {
+                let (status, time) = (row.status(), row.numeric_time());
+                match status {
                     CaseStatus::Failure => t.failures += 1,
                     CaseStatus::Error => t.errors += 1,
                     CaseStatus::Skipped => t.skipped += 1,
                     CaseStatus::Success => t.successes += 1,
                 }
-                t.time += f.time.unwrap_or(0.0);
-                summary.add(f, &p.enrichment);
+                t.time += time.unwrap_or(0.0);
+                summary.add(
+                    &file_key,
+                    key,
+                    (row.file.as_ref(), row.classname.as_ref()),
+                    status,
+                    time,
+                );
+                run.cases.push(file_index, ordinal, row);
             }
-            let file_index = run.files.len();
             run.notable.extend(p.notable.into_iter().map(|mut b| {
                 b.file_index = file_index;
                 b
             }));
-            for (ordinal, row) in p.rows.into_iter().enumerate() {
-                run.cases.push(file_index, ordinal, row);
-            }
             run.failed.chunks.extend(p.failed);
             run.failed.docs += p.failed_docs;
             if let (Some(all), Some(chunk)) = (all, p.all) {

@@ -337,9 +337,15 @@ pub fn invoking_file_summary(cases: &CaseTable, g: &Grouping) -> Vec<u8> {
     body
 }
 
-/// `additional_info/test_status`: one line per group, each handed to `emit` (the body is
-/// as large as test_run's summary; it is compressed as it goes). Returns the line count.
-pub fn test_status(cases: &CaseTable, g: &Grouping, emit: &mut dyn FnMut(&[u8])) -> u64 {
+/// `additional_info/test_status`: one line per group of `range` (of `g.groups`), each
+/// handed to `emit` (the body has a line per test of the run: it is compressed as it goes,
+/// in ranges on several threads). Returns the line count.
+pub fn test_status(
+    cases: &CaseTable,
+    g: &Grouping,
+    range: std::ops::Range<usize>,
+    emit: &mut dyn FnMut(&[u8]),
+) -> u64 {
     let short: Vec<Value> = (0..g.builds.len())
         .map(|bc| {
             let (build, config) = &g.builds[bc];
@@ -347,7 +353,8 @@ pub fn test_status(cases: &CaseTable, g: &Grouping, emit: &mut dyn FnMut(&[u8]))
         })
         .collect();
     let mut line = Vec::new();
-    for group in &g.groups {
+    let groups = &g.groups[range];
+    for group in groups {
         let (mut failure, mut success) = (false, false);
         let mut first = None;
         for row in g.rows(group) {
@@ -385,7 +392,7 @@ pub fn test_status(cases: &CaseTable, g: &Grouping, emit: &mut dyn FnMut(&[u8]))
         line.push(b'\n');
         emit(&line);
     }
-    g.groups.len() as u64
+    groups.len() as u64
 }
 
 /// The (group, case rows) whose full documents `reruns` needs: groups of more than one case

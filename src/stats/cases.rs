@@ -8,7 +8,7 @@ use xxhash_rust::xxh3::{xxh3_64_with_seed, xxh3_128};
 use crate::report::pyjson::{self, NonFinite};
 use crate::report::{Object, Value};
 
-use super::{CaseFlags, SummaryKeyPart};
+use super::{CaseFlags, CaseKey, CaseStatus, SummaryKeyPart};
 
 /// Flag bits of [`CaseTable::flags`].
 pub mod flag {
@@ -121,7 +121,14 @@ pub struct CaseRow {
 impl CaseRow {
     /// `unique` must differ for every case of the run: it keys NaN and unhashable values,
     /// which never equal anything in a Python dict.
-    pub fn of(case: &Object, flags: CaseFlags, time: Option<f64>, unique: u64) -> Self {
+    /// `key` is the case's summary key (file and classname parts, Null when absent).
+    pub fn of(
+        case: &Object,
+        flags: CaseFlags,
+        time: Option<f64>,
+        key: &CaseKey,
+        unique: u64,
+    ) -> Self {
         let mut bits = 0;
         for (on, bit) in [
             (flags.failure, flag::FAILURE),
@@ -139,16 +146,22 @@ impl CaseRow {
             n += 1;
             (unique << 2) | n
         };
+        // additional_info groups by `.get(k, default)`: absent keys read as the default
+        // string; present ones as the summary key already has them (NaN stays unique).
         let mut buf = Vec::with_capacity(96);
-        for (key, default) in [
-            ("file", "NoFile"),
-            ("classname", "NoClass"),
-            ("name", "NoName"),
-        ] {
-            let fallback = Value::Str(default.into());
-            let part = SummaryKeyPart::of(Some(case.get(key).unwrap_or(&fallback)), &mut fresh);
-            part.hash_into(&mut buf);
+        for ((k, default), part) in [("file", "NoFile"), ("classname", "NoClass")]
+            .iter()
+            .zip(key)
+        {
+            if case.contains_key(k) {
+                part.hash_into(&mut buf);
+            } else {
+                SummaryKeyPart::Str((*default).into()).hash_into(&mut buf);
+            }
         }
+        let fallback = Value::Str("NoName".into());
+        SummaryKeyPart::of(Some(case.get("name").unwrap_or(&fallback)), &mut fresh)
+            .hash_into(&mut buf);
         Self {
             flags: bits,
             time: time.unwrap_or(0.0),
@@ -157,6 +170,31 @@ impl CaseRow {
             classname: case.get("classname").cloned(),
             name: case.get("name").cloned(),
         }
+    }
+}
+
+impl CaseRow {
+    /// The summary column the case counts in.
+    pub fn status(&self) -> CaseStatus {
+        status_of(self.flags)
+    }
+
+    /// The time, when the case has a numeric one.
+    pub fn numeric_time(&self) -> Option<f64> {
+        (self.flags & flag::NO_TIME == 0).then_some(self.time)
+    }
+}
+
+/// Status from flag bits (priority failure > error > skipped > success).
+pub fn status_of(flags: u8) -> CaseStatus {
+    if flags & flag::FAILURE != 0 {
+        CaseStatus::Failure
+    } else if flags & flag::ERROR != 0 {
+        CaseStatus::Error
+    } else if flags & flag::SKIPPED != 0 {
+        CaseStatus::Skipped
+    } else {
+        CaseStatus::Success
     }
 }
 
@@ -264,13 +302,16 @@ mod tests {
 
     #[test]
     fn group_keys_follow_python_equality() {
-        let k = |v: Value, u| CaseRow::of(&case(v), CaseFlags::default(), Some(1.0), u).group_key;
+        let row = |c: &Object, t, u| {
+            CaseRow::of(c, CaseFlags::default(), t, &super::super::case_key(c, u), u)
+        };
+        let k = |v: Value, u| row(&case(v), Some(1.0), u).group_key;
         assert_eq!(k(Value::Int(1), 1), k(Value::Float(1.0), 2));
         assert_ne!(k(Value::Int(1), 1), k(Value::Str("1".into()), 2));
         assert_ne!(k(Value::Float(f64::NAN), 1), k(Value::Float(f64::NAN), 2));
         let mut absent = Object::new();
         absent.insert("classname", Value::Str("C".into()));
-        let a = CaseRow::of(&absent, CaseFlags::default(), None, 3);
+        let a = row(&absent, None, 3);
         assert_eq!(a.group_key, k(Value::Str("NoName".into()), 4));
         assert_eq!(a.flags, flag::NO_TIME);
     }

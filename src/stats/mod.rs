@@ -7,4 +7,4 @@ pub mod status;
 pub mod summary;
 
 pub use status::{CaseFlags, CaseStatus, is_failed_case, should_upload_full_test_run};
-pub use summary::{CaseFacts, Summary, SummaryKeyPart, SummaryRow};
+pub use summary::{CaseKey, FileKey, Summary, SummaryKeyPart, SummaryRow, case_key};

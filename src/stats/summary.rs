@@ -99,50 +99,39 @@ impl SummaryRow {
     }
 }
 
-/// What the summary needs of one case, computed on the worker that parsed it.
+/// A case's own part of the summary key: (file, classname) as Python dict keys.
+pub type CaseKey = [SummaryKeyPart; 2];
+
+/// `unique` must differ for every case of the run (it keys NaN and unhashable values).
+pub fn case_key(case: &Object, unique: u64) -> CaseKey {
+    let mut u = unique << 1;
+    let mut fresh = || {
+        u += 1;
+        u
+    };
+    [
+        SummaryKeyPart::of(case.get("file"), &mut fresh),
+        SummaryKeyPart::of(case.get("classname"), &mut fresh),
+    ]
+}
+
+/// The values a file's cases share in their summary rows, and their key parts.
 #[derive(Debug, Clone)]
-pub struct CaseFacts {
-    key: [SummaryKeyPart; 2],
-    file: Value,
-    classname: Value,
-    pub status: CaseStatus,
-    /// The numeric time, or None when it has none (the reference would crash; it counts as
-    /// 0.0 here and the loader reports it).
-    pub time: Option<f64>,
+pub struct FileKey {
+    id: u32,
+    job_id: Value,
+    workflow_id: Value,
+    attempt: Value,
+    invoking_file: Value,
 }
-
-impl CaseFacts {
-    /// `unique` must differ for every case of the run (it keys NaN and unhashable values).
-    pub fn of(case: &Object, status: CaseStatus, time: Option<f64>, unique: u64) -> Self {
-        let mut u = unique << 1;
-        let fresh = |n: &mut u64| {
-            *n += 1;
-            *n
-        };
-        let file = case.get("file");
-        let classname = case.get("classname");
-        let key = [
-            SummaryKeyPart::of(file, &mut || fresh(&mut u)),
-            SummaryKeyPart::of(classname, &mut || fresh(&mut u)),
-        ];
-        Self {
-            key,
-            file: file.cloned().unwrap_or(Value::Null),
-            classname: classname.cloned().unwrap_or(Value::Null),
-            status,
-            time,
-        }
-    }
-}
-
-/// The rest of the key is the file's enrichment, the same for all its cases.
-type FullKey = ([SummaryKeyPart; 2], [SummaryKeyPart; 4]);
 
 /// The summary of the cases seen so far, fed in the deterministic order.
 #[derive(Debug, Default)]
 pub struct Summary {
     rows: Vec<SummaryRow>,
-    index: FxHashMap<FullKey, usize>,
+    /// The enrichment part of keys (job, run, attempt, invoking file), numbered.
+    files: FxHashMap<[SummaryKeyPart; 4], u32>,
+    index: FxHashMap<(u32, CaseKey), usize>,
 }
 
 impl Summary {
@@ -150,28 +139,50 @@ impl Summary {
         Self::default()
     }
 
-    /// Add one case of a file with the given enrichment.
-    pub fn add(&mut self, facts: CaseFacts, enrich: &Enrichment) -> usize {
+    /// The key of a file's cases, computed once per file.
+    pub fn file_key(&mut self, enrich: &Enrichment) -> FileKey {
         let never = &mut || unreachable!("enrichment values are never NaN or unhashable");
-        let job_id = Value::clone(&enrich.job_id);
+        let job_id = enrich.job_id.clone();
         let workflow_id = Value::Str(enrich.workflow_id.clone());
-        let invoking = Value::Str(enrich.invoking_file.clone());
-        let rest = [
+        let invoking_file = Value::Str(enrich.invoking_file.clone());
+        let parts = [
             SummaryKeyPart::of(Some(&job_id), never),
             SummaryKeyPart::of(Some(&workflow_id), never),
             SummaryKeyPart::of(Some(&enrich.attempt), never),
-            SummaryKeyPart::of(Some(&invoking), never),
+            SummaryKeyPart::of(Some(&invoking_file), never),
         ];
+        let next = self.files.len() as u32;
+        let id = *self.files.entry(parts).or_insert(next);
+        FileKey {
+            id,
+            job_id,
+            workflow_id,
+            attempt: enrich.attempt.clone(),
+            invoking_file,
+        }
+    }
+
+    /// Add one case: its key, its `file` and `classname` (cloned only for a new row), its
+    /// status and its numeric time (None counts as 0.0; the loader reports it).
+    pub fn add(
+        &mut self,
+        file: &FileKey,
+        key: CaseKey,
+        values: (Option<&Value>, Option<&Value>),
+        status: CaseStatus,
+        time: Option<f64>,
+    ) -> usize {
         let next = self.rows.len();
-        let i = *self.index.entry((facts.key, rest)).or_insert(next);
+        let i = *self.index.entry((file.id, key)).or_insert(next);
         if i == next {
+            let value = |v: Option<&Value>| v.cloned().unwrap_or(Value::Null);
             self.rows.push(SummaryRow {
-                file: facts.file,
-                classname: facts.classname,
-                job_id,
-                workflow_id,
-                workflow_run_attempt: enrich.attempt.clone(),
-                invoking_file: invoking,
+                file: value(values.0),
+                classname: value(values.1),
+                job_id: file.job_id.clone(),
+                workflow_id: file.workflow_id.clone(),
+                workflow_run_attempt: file.attempt.clone(),
+                invoking_file: file.invoking_file.clone(),
                 tests: 0,
                 failures: 0,
                 errors: 0,
@@ -182,13 +193,13 @@ impl Summary {
         }
         let row = &mut self.rows[i];
         row.tests += 1;
-        match facts.status {
+        match status {
             CaseStatus::Failure => row.failures += 1,
             CaseStatus::Error => row.errors += 1,
             CaseStatus::Skipped => row.skipped += 1,
             CaseStatus::Success => row.successes += 1,
         }
-        if let Some(t) = facts.time {
+        if let Some(t) = time {
             row.time += t;
         }
         i
@@ -220,7 +231,14 @@ mod tests {
         let mut o = Object::new();
         o.insert("file", file);
         o.insert("classname", Value::Str("A".into()));
-        s.add(CaseFacts::of(&o, status, Some(time), n), &enrich());
+        let fk = s.file_key(&enrich());
+        s.add(
+            &fk,
+            case_key(&o, n),
+            (o.get("file"), o.get("classname")),
+            status,
+            Some(time),
+        );
     }
 
     #[test]

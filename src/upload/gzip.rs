@@ -141,6 +141,16 @@ impl GzipBuilder {
         self.raw_len
     }
 
+    /// Append the chunks of another unfinished body (made with [`GzipBuilder::new`]).
+    pub fn append(&mut self, other: GzipBuilder) {
+        // Its first segment is its own gzip header.
+        for segment in other.out.segments.into_iter().skip(1) {
+            self.out.push(segment);
+        }
+        self.crc.combine(&other.crc);
+        self.raw_len += other.raw_len;
+    }
+
     pub fn finish(mut self) -> Body {
         // An empty final fixed-Huffman block closes the deflate stream; then CRC and size.
         let mut tail = vec![0x03, 0x00];

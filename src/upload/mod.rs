@@ -4,9 +4,11 @@
 pub mod folder;
 pub mod gzip;
 pub mod plan;
+pub mod s3;
 
 pub use folder::FolderSink;
 pub use plan::{PlannedObject, UploadContext, plan};
+pub use s3::S3Sink;
 
 /// Where planned objects go. Each object is written whole or not at all.
 pub trait Sink {

@@ -111,8 +111,7 @@ fn additional_info(run: &LoadedRun, ctx: &UploadContext) -> Vec<(&'static str, u
 
     let exclusions = info::td_exclusions(&run.td_docs, &ctx.job_names);
     let summary = info::invoking_file_summary(&run.cases, &grouping);
-    let mut status = ChunkedGzip::new(ctx.gzip_level);
-    let status_docs = info::test_status(&run.cases, &grouping, &mut |line| status.write(line));
+    let (status, status_docs) = test_status_body(run, &grouping, ctx.gzip_level);
     let one = |raw: Vec<u8>| {
         let mut b = GzipBuilder::new();
         b.push_raw(&raw, ctx.gzip_level);
@@ -122,8 +121,53 @@ fn additional_info(run: &LoadedRun, ctx: &UploadContext) -> Vec<(&'static str, u
         ("additional_info/reruns", 1, reruns.finish()),
         ("additional_info/td_exclusions", 1, one(exclusions)),
         ("additional_info/invoking_file_summary", 1, one(summary)),
-        ("additional_info/test_status", status_docs, status.finish()),
+        ("additional_info/test_status", status_docs, status),
     ]
+}
+
+/// test_status has a line per test of the run: ranges of groups are serialised and
+/// compressed on every core, then joined in order.
+fn test_status_body(run: &LoadedRun, grouping: &info::Grouping, level: u32) -> (GzipBuilder, u64) {
+    const RANGE: usize = 100_000;
+    let n = grouping.groups.len();
+    let ranges: Vec<_> = (0..n)
+        .step_by(RANGE)
+        .map(|s| s..(s + RANGE).min(n))
+        .collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism().map_or(2, |t| t.get());
+    let mut parts: Vec<(usize, GzipBuilder, u64)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(range) = ranges.get(i) else { break };
+                        let mut body = ChunkedGzip::new(level);
+                        let docs =
+                            info::test_status(&run.cases, grouping, range.clone(), &mut |l| {
+                                body.write(l)
+                            });
+                        done.push((i, body.finish(), docs));
+                    }
+                    done
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("no panic"))
+            .collect()
+    });
+    parts.sort_by_key(|p| p.0);
+    let mut body = GzipBuilder::new();
+    let mut docs = 0;
+    for (_, part, n) in parts {
+        body.append(part);
+        docs += n;
+    }
+    (body, docs)
 }
 
 /// Supplies rerun groups' case documents in the order the reruns document needs them, a
