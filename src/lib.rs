@@ -4,7 +4,8 @@
 //! The library is the whole pipeline; the binaries are thin front-ends:
 //! [`source`] lists report files, [`report`] turns XML into Python-exact JSON values,
 //! [`load`] runs that in parallel into a [`run::LoadedRun`], [`stats`] summarises, and
-//! [`upload`] plans the objects and writes them to a sink.
+//! [`upload`] plans the objects and writes them to a sink. [`s3`] is the connection the S3
+//! source and the S3 sink share.
 
 pub mod cli;
 pub mod github;
@@ -12,6 +13,7 @@ pub mod headless;
 pub mod load;
 pub mod report;
 pub mod run;
+pub mod s3;
 pub mod sample;
 pub mod sanitize;
 pub mod source;

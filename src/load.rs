@@ -206,8 +206,9 @@ fn parse_file(
     index: usize,
     scratch: &mut Scratch,
 ) -> Result<Parsed, String> {
+    // The problem already names the file; the message is just why.
     file.read_into(opts.max_file_bytes, &mut scratch.xml)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.reason())?;
     let enrichment = enrichment_for(file, opts);
     let cases = parse_report(&scratch.xml, &enrichment).map_err(|e| e.to_string())?;
     let lines = &mut scratch.lines;
@@ -321,7 +322,8 @@ fn fold(
                     CaseStatus::Skipped => t.skipped += 1,
                     CaseStatus::Success => t.successes += 1,
                 }
-                t.time += time.unwrap_or(0.0);
+                // A display total: NaN or infinite times (legal in reports) are left out.
+                t.time += time.filter(|x| x.is_finite()).unwrap_or(0.0);
                 summary.add(
                     &file_key,
                     key,

@@ -61,6 +61,7 @@ pub struct Totals {
     pub successes: u64,
     /// Cases with at least one `rerun` child.
     pub reruns: u64,
+    /// Sum of finite case times (display only; the uploads keep the reference's sums).
     pub time: f64,
 }
 

@@ -1,5 +1,6 @@
 //! Bytes of a report file -> the UTF-8 text an XML parser sees, the way expat prepares it:
-//! byte-order marks and encoding declarations honoured (UTF-8, UTF-16, ISO-8859-1, ASCII),
+//! byte-order marks and encoding declarations honoured (UTF-8, UTF-16, ISO-8859-1, ASCII,
+//! Windows-1252, ISO-8859-15, under the names Python's codec registry knows them by),
 //! line endings normalised to `\n`, and characters XML 1.0 forbids rejected.
 
 use std::borrow::Cow;
@@ -8,9 +9,7 @@ use super::XmlError;
 
 /// Decode `bytes` into normalised UTF-8 text.
 pub fn decode_document(bytes: &[u8]) -> Result<Cow<'_, str>, XmlError> {
-    let text: Cow<'_, str> = if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        Cow::Borrowed(utf8(rest, 3)?)
-    } else if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
+    let text: Cow<'_, str> = if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
         Cow::Owned(utf16(rest, u16::from_le_bytes)?)
     } else if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
         Cow::Owned(utf16(rest, u16::from_be_bytes)?)
@@ -19,29 +18,201 @@ pub fn decode_document(bytes: &[u8]) -> Result<Cow<'_, str>, XmlError> {
     } else if bytes.starts_with(b"\0<\0?") {
         Cow::Owned(utf16(bytes, u16::from_be_bytes)?)
     } else {
-        match declared_encoding(bytes).as_deref() {
-            None | Some("utf-8" | "utf8") => Cow::Borrowed(utf8(bytes, 0)?),
-            Some("iso-8859-1" | "latin-1" | "latin1" | "iso8859-1" | "l1") => {
-                Cow::Owned(bytes.iter().map(|&b| b as char).collect())
-            }
-            Some("us-ascii" | "ascii") => {
-                if let Some(pos) = bytes.iter().position(|b| !b.is_ascii()) {
-                    return Err(XmlError::at("not well-formed (invalid token)", pos));
+        // A UTF-8 byte-order mark does not override the declaration: expat skips the mark
+        // and then decodes with the declared encoding (so a BOM plus `ISO-8859-1` is Latin-1).
+        let (body, base) = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
+            Some(rest) => (rest, 3),
+            None => (bytes, 0),
+        };
+        match declared_encoding(body).as_deref().map(Encoding::named) {
+            None | Some(Some(Encoding::Utf8)) => Cow::Borrowed(utf8(body, base)?),
+            Some(Some(Encoding::Latin1)) => Cow::Owned(body.iter().map(|&b| b as char).collect()),
+            Some(Some(Encoding::Ascii)) => {
+                if let Some(pos) = body.iter().position(|b| !b.is_ascii()) {
+                    return Err(XmlError::at("not well-formed (invalid token)", base + pos));
                 }
-                Cow::Borrowed(utf8(bytes, 0)?)
+                Cow::Borrowed(utf8(body, base)?)
             }
-            Some("utf-16" | "utf-16le" | "utf-16be") => {
+            Some(Some(Encoding::Table(upper))) => Cow::Owned(single_byte(body, base, upper)?),
+            Some(Some(Encoding::Utf16)) => {
                 return Err(XmlError::new(
-                    "declared encoding UTF-16 but the file has no byte-order mark",
+                    "declared encoding UTF-16 but the file has no UTF-16 byte-order mark",
                 ));
             }
-            Some(other) => {
-                return Err(XmlError::new(format!("unsupported encoding {other:?}")));
+            Some(None) => {
+                let name = declared_encoding(body).unwrap_or_default();
+                return Err(XmlError::new(format!("unsupported encoding {name:?}")));
             }
         }
     };
     check_chars(&text)?;
     Ok(normalise_newlines(text))
+}
+
+/// The encodings testscope decodes. The reference also takes any other single-byte codec
+/// Python knows (through pyexpat's unknown-encoding handler); those files are reported as
+/// unreadable instead.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Encoding {
+    Utf8,
+    Utf16,
+    Latin1,
+    Ascii,
+    /// A single-byte code page: the characters of bytes 0x80..=0xFF (`'\u{FFFD}'` where the
+    /// byte is undefined, which expat treats as an invalid token).
+    Table(&'static [char; 128]),
+}
+
+impl Encoding {
+    /// Resolve a declared name the way expat (its built-in names) and then Python's codec
+    /// registry (lowercased, punctuation runs folded to `_`, then aliases) do.
+    fn named(name: &str) -> Option<Self> {
+        if name.eq_ignore_ascii_case("utf-16")
+            || name.eq_ignore_ascii_case("utf-16le")
+            || name.eq_ignore_ascii_case("utf-16be")
+        {
+            return Some(Self::Utf16);
+        }
+        let mut norm = String::with_capacity(name.len());
+        let mut punct = false;
+        for c in name.chars() {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                if punct && !norm.is_empty() {
+                    norm.push('_');
+                }
+                norm.push(c.to_ascii_lowercase());
+                punct = false;
+            } else {
+                punct = true;
+            }
+        }
+        // Python tries the alias table with and without dots turned into underscores.
+        let alt = norm.replace('.', "_");
+        let is = |names: &[&str]| names.contains(&norm.as_str()) || names.contains(&alt.as_str());
+        Some(if is(UTF8_NAMES) {
+            // Python's `utf8` aliases reach expat as a single-byte table where every non-ASCII
+            // byte is invalid: the reference only reads ASCII-only files under them, and reads
+            // those exactly as UTF-8 does, so UTF-8 is the lenient superset.
+            Self::Utf8
+        } else if is(LATIN1_NAMES) {
+            Self::Latin1
+        } else if is(ASCII_NAMES) {
+            Self::Ascii
+        } else if is(&["cp1252", "1252", "windows_1252"]) {
+            Self::Table(&CP1252)
+        } else if is(&["iso8859_15", "iso_8859_15", "l9", "latin9"]) {
+            Self::Table(&ISO8859_15)
+        } else {
+            return None;
+        })
+    }
+}
+
+const UTF8_NAMES: &[&str] = &[
+    "utf_8",
+    "cp65001",
+    "u8",
+    "utf",
+    "utf8",
+    "utf8_ucs2",
+    "utf8_ucs4",
+];
+const LATIN1_NAMES: &[&str] = &[
+    "latin_1",
+    "8859",
+    "cp819",
+    "csisolatin1",
+    "ibm819",
+    "iso8859",
+    "iso8859_1",
+    "iso_8859_1",
+    "iso_8859_1_1987",
+    "iso_ir_100",
+    "l1",
+    "latin",
+    "latin1",
+];
+const ASCII_NAMES: &[&str] = &[
+    "ascii",
+    "646",
+    "ansi_x3_4_1968",
+    "ansi_x3_4_1986",
+    "cp367",
+    "csascii",
+    "ibm367",
+    "iso646_us",
+    "iso_646_irv_1991",
+    "iso_ir_6",
+    "us",
+    "us_ascii",
+];
+
+/// Windows-1252: Latin-1 with printable characters in place of most C1 controls.
+static CP1252: [char; 128] = {
+    let mut t = latin1_upper();
+    let c1 = [
+        '\u{20AC}', '\u{FFFD}', '\u{201A}', '\u{0192}', '\u{201E}', '\u{2026}', '\u{2020}',
+        '\u{2021}', '\u{02C6}', '\u{2030}', '\u{0160}', '\u{2039}', '\u{0152}', '\u{FFFD}',
+        '\u{017D}', '\u{FFFD}', '\u{FFFD}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}',
+        '\u{2022}', '\u{2013}', '\u{2014}', '\u{02DC}', '\u{2122}', '\u{0161}', '\u{203A}',
+        '\u{0153}', '\u{FFFD}', '\u{017E}', '\u{0178}',
+    ];
+    let mut i = 0;
+    while i < 32 {
+        t[i] = c1[i];
+        i += 1;
+    }
+    t
+};
+
+/// ISO-8859-15: Latin-1 with eight letters and the euro sign swapped in.
+static ISO8859_15: [char; 128] = {
+    let mut t = latin1_upper();
+    let swaps = [
+        (0xA4, '\u{20AC}'),
+        (0xA6, '\u{0160}'),
+        (0xA8, '\u{0161}'),
+        (0xB4, '\u{017D}'),
+        (0xB8, '\u{017E}'),
+        (0xBC, '\u{0152}'),
+        (0xBD, '\u{0153}'),
+        (0xBE, '\u{0178}'),
+    ];
+    let mut i = 0;
+    while i < swaps.len() {
+        t[swaps[i].0 - 0x80] = swaps[i].1;
+        i += 1;
+    }
+    t
+};
+
+const fn latin1_upper() -> [char; 128] {
+    let mut t = ['\0'; 128];
+    let mut i = 0;
+    while i < 128 {
+        t[i] = match char::from_u32(0x80 + i as u32) {
+            Some(c) => c,
+            None => '\u{FFFD}',
+        };
+        i += 1;
+    }
+    t
+}
+
+fn single_byte(bytes: &[u8], base: usize, upper: &[char; 128]) -> Result<String, XmlError> {
+    let mut out = String::with_capacity(bytes.len() + bytes.len() / 8);
+    for (i, &b) in bytes.iter().enumerate() {
+        let c = if b < 0x80 {
+            b as char
+        } else {
+            upper[usize::from(b - 0x80)]
+        };
+        if c == '\u{FFFD}' {
+            return Err(XmlError::at("not well-formed (invalid token)", base + i));
+        }
+        out.push(c);
+    }
+    Ok(out)
 }
 
 fn utf8(bytes: &[u8], base: usize) -> Result<&str, XmlError> {
@@ -62,6 +233,13 @@ fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String, XmlError> {
 /// The `encoding="..."` of a leading XML declaration, lowercased.
 fn declared_encoding(bytes: &[u8]) -> Option<String> {
     let head = bytes.strip_prefix(b"<?xml")?;
+    // `<?xml-stylesheet ...?>` is a processing instruction, not the declaration.
+    if !head
+        .first()
+        .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+    {
+        return None;
+    }
     let end = memchr::memmem::find(head, b"?>")?;
     let decl = std::str::from_utf8(&head[..end]).ok()?;
     let at = decl.find("encoding")?;
@@ -152,6 +330,55 @@ mod tests {
     fn latin1_declared() {
         let d = decode_document(b"<?xml version='1.0' encoding='ISO-8859-1'?><a>\xe9</a>").unwrap();
         assert_eq!(d, "<?xml version='1.0' encoding='ISO-8859-1'?><a>é</a>");
+    }
+
+    #[test]
+    fn utf8_bom_then_declared_encoding() {
+        let d =
+            decode_document(b"\xEF\xBB\xBF<?xml version='1.0' encoding='latin1'?><a>\xc3\xa9</a>")
+                .unwrap();
+        assert_eq!(
+            d,
+            "<?xml version='1.0' encoding='latin1'?><a>\u{c3}\u{a9}</a>"
+        );
+        assert!(
+            decode_document(b"\xEF\xBB\xBF<?xml version='1.0' encoding='UTF-16'?><a/>").is_err()
+        );
+    }
+
+    #[test]
+    fn code_pages_by_python_names() {
+        let doc = |enc: &str, body: &[u8]| {
+            let mut b = format!("<?xml version='1.0' encoding='{enc}'?><a>").into_bytes();
+            b.extend_from_slice(body);
+            b.extend_from_slice(b"</a>");
+            decode_document(&b).map(|d| d.into_owned())
+        };
+        assert!(
+            doc("windows-1252", b"\x80\x9f")
+                .unwrap()
+                .contains("<a>\u{20ac}\u{178}</a>")
+        );
+        assert!(doc("CP1252", b"\x81").is_err(), "undefined in cp1252");
+        assert!(doc("Latin9", b"\xa4").unwrap().contains("<a>\u{20ac}</a>"));
+        assert!(
+            doc("ISO_8859-1", b"\x80")
+                .unwrap()
+                .contains("<a>\u{80}</a>")
+        );
+        assert!(
+            doc("iso-8859-15", b"\xe9")
+                .unwrap()
+                .contains("<a>\u{e9}</a>")
+        );
+        assert!(doc("ebcdic-xyz", b"x").is_err());
+        assert!(doc("us", b"\xe9").is_err());
+    }
+
+    #[test]
+    fn stylesheet_pi_is_not_a_declaration() {
+        let d = decode_document("<?xml-stylesheet encoding='latin1'?><a>é</a>".as_bytes()).unwrap();
+        assert!(d.ends_with("<a>é</a>"));
     }
 
     #[test]

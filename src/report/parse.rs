@@ -5,19 +5,30 @@
 //! `{uri}local`. Only testcase subtrees are materialised; the rest is checked and dropped.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use quick_xml::Reader;
+use quick_xml::events::attributes::AttrError;
 use quick_xml::events::{BytesStart, Event};
 
 use super::XmlError;
 use super::decode::decode_document;
-use super::entities::Entities;
+use super::entities::{Entities, name_len};
 use super::pynum::{convert_attr, py_isspace};
 use super::value::{Object, Str, Value};
 
 /// Elements nested deeper than this below a testcase make the file unreadable: the reference
 /// converts them recursively and dies of Python's recursion limit (1000 frames) long before.
 pub const MAX_CASE_DEPTH: usize = 900;
+
+/// A testcase inside another is converted twice (once as a case, once as a child of the
+/// outer one), so nesting multiplies the work: the copies are refused past this many bytes,
+/// or 100x the document, whichever is larger (the same bound as entity expansion).
+const MIN_COPY_BUDGET: usize = 64 << 20;
+
+/// Objects with more keys than this are assembled through a hash index: attribute and child
+/// names are attacker-chosen, and a linear search per key would be quadratic.
+const SMALL_OBJECT: usize = 16;
 
 const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
 
@@ -56,27 +67,81 @@ pub fn parse_report(bytes: &[u8], enrich: &Enrichment) -> Result<Vec<Object>, Xm
 struct Builder {
     tag: Str,
     depth: usize,
-    attrs: Object,
+    /// Converted attributes in document order (names unique).
+    attrs: Vec<(Str, Value)>,
     text: String,
     children: Vec<(Str, Object)>,
     /// Index in the case list when this element is itself a `<testcase>`.
     case_slot: Option<usize>,
+    /// Rough size of the subtree in bytes, to bound copies of nested testcases.
+    weight: usize,
 }
 
 impl Builder {
-    /// Python's order: attributes, `text`, `tail`, then children.
+    /// Python's order: attributes, `text`, `tail`, then children; setting an existing key
+    /// keeps its position, and a repeated child name turns the value into a list.
     fn finish(self, tail: &str) -> Object {
-        let mut obj = self.attrs;
+        let mut entries = self.attrs;
+        let mut index: Option<HashMap<Str, usize>> = None;
+        if entries.len() + self.children.len() > SMALL_OBJECT {
+            let mut map = HashMap::with_capacity(entries.len() + self.children.len());
+            for (i, (k, _)) in entries.iter().enumerate() {
+                map.insert(k.clone(), i);
+            }
+            index = Some(map);
+        }
         if has_non_space(&self.text) {
-            obj.insert("text", Value::Str(self.text.into()));
+            let v = Value::Str(self.text.into());
+            set_entry(&mut entries, &mut index, "text", v, false);
         }
         if has_non_space(tail) {
-            obj.insert("tail", Value::Str(tail.into()));
+            set_entry(
+                &mut entries,
+                &mut index,
+                "tail",
+                Value::Str(tail.into()),
+                false,
+            );
         }
         for (tag, child) in self.children {
-            obj.insert_child(&tag, Value::Object(child));
+            set_entry(&mut entries, &mut index, &tag, Value::Object(child), true);
+        }
+        let mut obj = Object::with_capacity(entries.len());
+        for (k, v) in entries {
+            obj.push_unique(k, v);
         }
         obj
+    }
+}
+
+/// `d[key] = value` (an existing key keeps its position), or with `child` the reference's
+/// coalescing: a second value for a key makes a list of both, further ones append.
+fn set_entry(
+    entries: &mut Vec<(Str, Value)>,
+    index: &mut Option<HashMap<Str, usize>>,
+    key: &str,
+    value: Value,
+    child: bool,
+) {
+    let at = match index {
+        Some(map) => map.get(key).copied(),
+        None => entries.iter().position(|(k, _)| k == key),
+    };
+    match at {
+        None => {
+            if let Some(map) = index {
+                map.insert(key.into(), entries.len());
+            }
+            entries.push((key.into(), value));
+        }
+        Some(i) if child => match &mut entries[i].1 {
+            Value::List(items) => items.push(value),
+            slot => {
+                let first = std::mem::replace(slot, Value::Null);
+                *slot = Value::List(vec![first, value]);
+            }
+        },
+        Some(i) => entries[i].1 = value,
     }
 }
 
@@ -97,6 +162,10 @@ struct Converter<'a> {
     pending: Option<Pending>,
     cases: Vec<Option<Object>>,
     scratch: String,
+    /// Bytes left for copying nested testcases.
+    copy_budget: usize,
+    /// Offset of the `<` of the tag being handled (attribute errors are relative to it).
+    tag_start: usize,
 }
 
 impl<'a> Converter<'a> {
@@ -118,6 +187,8 @@ impl<'a> Converter<'a> {
             pending: None,
             cases: Vec::new(),
             scratch: String::new(),
+            copy_budget: MIN_COPY_BUDGET.max(src.len().saturating_mul(100)),
+            tag_start: 0,
         }
     }
 
@@ -129,13 +200,11 @@ impl<'a> Converter<'a> {
                 .read_event()
                 .map_err(|e| XmlError::at(e.to_string(), self.reader.error_position() as usize))
                 .map_err(|e| e.with_line(self.src))?;
+            self.tag_start = pos;
             let step = match event {
                 Event::Start(e) => self.start(&e, false),
                 Event::Empty(e) => self.start(&e, true),
-                Event::End(_) => {
-                    self.end();
-                    Ok(())
-                }
+                Event::End(_) => self.end(),
                 Event::Text(t) => self.text(&t),
                 Event::CData(t) => self.text(&t),
                 Event::GeneralRef(r) => self.reference(&r),
@@ -146,12 +215,19 @@ impl<'a> Converter<'a> {
                         self.entities.declare_from_doctype(&d)
                     }
                 }
-                Event::Comment(_) | Event::PI(_) | Event::Decl(_) => Ok(()),
+                Event::Decl(d) => {
+                    // Only `standalone="yes"` changes how entity references are checked.
+                    let standalone = d.standalone().and_then(Result::ok);
+                    self.entities
+                        .set_standalone(standalone.as_deref() == Some("yes"));
+                    Ok(())
+                }
+                Event::Comment(_) | Event::PI(_) => Ok(()),
                 Event::Eof => break,
             };
             step.map_err(|e| e.or_at(pos).with_line(self.src))?;
         }
-        self.finalize_pending();
+        self.finalize_pending()?;
         if self.depth > 0 {
             return Err(XmlError::at("unclosed token", self.src.len()).with_line(self.src));
         }
@@ -162,7 +238,7 @@ impl<'a> Converter<'a> {
     }
 
     fn start(&mut self, e: &BytesStart<'_>, empty: bool) -> Result<(), XmlError> {
-        self.finalize_pending();
+        self.finalize_pending()?;
         if self.depth == 0 {
             if self.seen_root {
                 return Err(XmlError::new("junk after document element"));
@@ -170,7 +246,9 @@ impl<'a> Converter<'a> {
             self.seen_root = true;
         }
         self.depth += 1;
-        self.ns.push(e, self.depth, &mut self.entities)?;
+        check_name(e.name().into_inner(), self.tag_start + 1)?;
+        self.ns
+            .push(e, self.depth, &mut self.entities, self.tag_start)?;
         let tag = self.ns.element_name(e.name().into_inner())?;
         let building = !self.builders.is_empty() || &*tag == "testcase";
         let attrs = self.attributes(e, building)?;
@@ -186,6 +264,12 @@ impl<'a> Converter<'a> {
                 self.cases.push(None);
                 self.cases.len() - 1
             });
+            // Per key and value: their bytes plus what a JSON line spends around them.
+            let weight = 64
+                + attrs
+                    .iter()
+                    .map(|(k, v)| k.len() + 16 + value_weight(v))
+                    .sum::<usize>();
             self.builders.push(Builder {
                 tag,
                 depth: self.depth,
@@ -193,16 +277,17 @@ impl<'a> Converter<'a> {
                 text: String::new(),
                 children: Vec::new(),
                 case_slot,
+                weight,
             });
         }
         if empty {
-            self.end();
+            self.end()?;
         }
         Ok(())
     }
 
-    fn end(&mut self) {
-        self.finalize_pending();
+    fn end(&mut self) -> Result<(), XmlError> {
+        self.finalize_pending()?;
         if self.builders.last().is_some_and(|b| b.depth == self.depth) {
             let builder = self.builders.pop().expect("checked above");
             self.pending = Some(Pending {
@@ -212,18 +297,28 @@ impl<'a> Converter<'a> {
         }
         self.ns.pop(self.depth);
         self.depth -= 1;
+        Ok(())
     }
 
     /// A tag ends the tail of the element closed before it.
-    fn finalize_pending(&mut self) {
+    fn finalize_pending(&mut self) -> Result<(), XmlError> {
         let Some(Pending { builder, tail }) = self.pending.take() else {
-            return;
+            return Ok(());
         };
         let tag = builder.tag.clone();
         let slot = builder.case_slot;
+        let weight = builder.weight + builder.text.len() + tail.len() + tag.len();
         let obj = builder.finish(&tail);
+        if let Some(parent) = self.builders.last_mut() {
+            parent.weight = parent.weight.saturating_add(weight);
+        }
         match (slot, self.builders.last_mut()) {
             (Some(i), Some(parent)) => {
+                self.copy_budget = self.copy_budget.checked_sub(weight).ok_or_else(|| {
+                    XmlError::new(
+                        "testcases nested inside testcases copy more than 100x the document",
+                    )
+                })?;
                 self.cases[i] = Some(obj.clone());
                 parent.children.push((tag, obj));
             }
@@ -231,6 +326,7 @@ impl<'a> Converter<'a> {
             (None, Some(parent)) => parent.children.push((tag, obj)),
             (None, None) => unreachable!("only testcase subtrees are built"),
         }
+        Ok(())
     }
 
     fn push_text(&mut self, s: &str) {
@@ -273,24 +369,38 @@ impl<'a> Converter<'a> {
 
     /// Attributes in document order, converted; namespace declarations left out (ElementTree
     /// consumes them). Checked even when not kept, since a bad one spoils the whole file.
-    fn attributes(&mut self, e: &BytesStart<'_>, keep: bool) -> Result<Object, XmlError> {
-        let mut obj = Object::new();
+    fn attributes(
+        &mut self,
+        e: &BytesStart<'_>,
+        keep: bool,
+    ) -> Result<Vec<(Str, Value)>, XmlError> {
+        let mut attrs = Vec::new();
+        // quick-xml rejects repeated raw names; two prefixes bound to one namespace can still
+        // name the same attribute, which expat rejects too.
+        let mut namespaced: Vec<Str> = Vec::new();
         for attr in e.attributes().with_checks(true) {
-            let attr = attr.map_err(|err| XmlError::new(err.to_string()))?;
+            let attr = attr.map_err(|err| attr_error(err, self.tag_start))?;
             let key = attr.key.into_inner();
+            check_name(key, self.tag_start)?;
             if key == "xmlns" || key.starts_with("xmlns:") {
                 continue;
             }
             let value = attr_value(&attr.value, &mut self.entities)?;
             if keep {
                 let name = self.ns.attribute_name(key)?;
-                if obj.contains_key(&name) {
-                    return Err(XmlError::new(format!("duplicate attribute {name}")));
+                if key.contains(':') {
+                    namespaced.push(name.clone());
                 }
-                obj.push_unique(name, convert_attr(&value));
+                attrs.push((name, convert_attr(&value)));
             }
         }
-        Ok(obj)
+        if namespaced.len() > 1 {
+            namespaced.sort_unstable();
+            if let Some(w) = namespaced.windows(2).find(|w| w[0] == w[1]) {
+                return Err(XmlError::new(format!("duplicate attribute {}", w[0])));
+            }
+        }
+        Ok(attrs)
     }
 }
 
@@ -298,29 +408,82 @@ impl<'a> Converter<'a> {
 /// newline become spaces (CR is already gone), references are decoded afterwards so `&#10;`
 /// stays a newline.
 fn attr_value<'r>(raw: &'r str, entities: &mut Entities) -> Result<Cow<'r, str>, XmlError> {
-    if !raw.contains(['&', '<', '\t', '\n']) {
+    // memchr (vectorised, and optimised even in debug builds) finds the bytes that need
+    // work; each search resumes only once passed, so a hostile value stays linear.
+    let bytes = raw.as_bytes();
+    let find3 = |from: usize| memchr::memchr3(b'&', b'<', b'\t', &bytes[from..]).map(|i| i + from);
+    let find_nl = |from: usize| memchr::memchr(b'\n', &bytes[from..]).map(|i| i + from);
+    let (mut next3, mut next_nl) = (find3(0), find_nl(0));
+    if next3.is_none() && next_nl.is_none() {
         return Ok(Cow::Borrowed(raw));
     }
     let mut out = String::with_capacity(raw.len());
-    let mut rest = raw;
-    while let Some(i) = rest.find(['&', '<', '\t', '\n']) {
-        out.push_str(&rest[..i]);
-        match rest.as_bytes()[i] {
+    let mut pos = 0;
+    loop {
+        let i = match (next3, next_nl) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => match a.or(b) {
+                Some(i) => i,
+                None => break,
+            },
+        };
+        out.push_str(&raw[pos..i]);
+        match bytes[i] {
             b'<' => return Err(XmlError::new("'<' in an attribute value")),
             b'&' => {
-                let semi = rest[i..]
-                    .find(';')
+                let semi = memchr::memchr(b';', &bytes[i..])
                     .ok_or_else(|| XmlError::new("unterminated reference in an attribute"))?;
-                entities.resolve_into(&rest[i + 1..i + semi], &mut out, true)?;
-                rest = &rest[i + semi + 1..];
-                continue;
+                entities.resolve_into(&raw[i + 1..i + semi], &mut out, true)?;
+                pos = i + semi + 1;
             }
-            _ => out.push(' '),
+            _ => {
+                out.push(' ');
+                pos = i + 1;
+            }
         }
-        rest = &rest[i + 1..];
+        if next3.is_some_and(|a| a < pos) {
+            next3 = find3(pos);
+        }
+        if next_nl.is_some_and(|b| b < pos) {
+            next_nl = find_nl(pos);
+        }
     }
-    out.push_str(rest);
+    out.push_str(&raw[pos..]);
     Ok(Cow::Owned(out))
+}
+
+/// Element and attribute names must be XML names (quick-xml takes any bytes up to a
+/// delimiter; expat rejects the document).
+fn check_name(name: &str, at: usize) -> Result<(), XmlError> {
+    if !name.is_empty() && name_len(name) == name.len() {
+        Ok(())
+    } else {
+        Err(XmlError::at(
+            format!("not well-formed (invalid name {name:?})"),
+            at,
+        ))
+    }
+}
+
+/// An attribute syntax error, placed in the document (quick-xml counts from after the `<`).
+fn attr_error(err: AttrError, tag_start: usize) -> XmlError {
+    let (message, at) = match err {
+        AttrError::Duplicated(at, _) => ("duplicate attribute", at),
+        AttrError::ExpectedEq(at) => ("not well-formed (attribute without '=')", at),
+        AttrError::ExpectedValue(at) => ("not well-formed (attribute without a value)", at),
+        AttrError::UnquotedValue(at) | AttrError::ExpectedQuote(at, _) => {
+            ("not well-formed (attribute value not quoted)", at)
+        }
+    };
+    XmlError::at(message, tag_start + 1 + at)
+}
+
+/// Rough serialised size of a converted attribute value.
+fn value_weight(v: &Value) -> usize {
+    match v {
+        Value::Str(s) | Value::BigInt(s) => s.len(),
+        _ => 24,
+    }
 }
 
 /// Python's `s.strip()` is non-empty.
@@ -337,15 +500,19 @@ fn has_non_space_xml(s: &str) -> bool {
 /// Namespace resolution as expat does it for ElementTree (`{uri}local` names).
 struct Namespaces {
     enabled: bool,
-    /// (prefix, uri, depth): "" is the default namespace; an empty uri undeclares it.
-    bindings: Vec<(Box<str>, Box<str>, usize)>,
+    /// prefix -> its uris, innermost last: "" is the default namespace; an empty uri
+    /// undeclares it. A map, since a hostile document can declare any number of prefixes.
+    bindings: HashMap<Box<str>, Vec<Box<str>>>,
+    /// (prefix, depth) of every declaration in scope, innermost last, for unbinding.
+    declared: Vec<(Box<str>, usize)>,
 }
 
 impl Namespaces {
     fn new(enabled: bool) -> Self {
         Self {
             enabled,
-            bindings: Vec::new(),
+            bindings: HashMap::new(),
+            declared: Vec::new(),
         }
     }
 
@@ -354,12 +521,13 @@ impl Namespaces {
         e: &BytesStart<'_>,
         depth: usize,
         entities: &mut Entities,
+        tag_start: usize,
     ) -> Result<(), XmlError> {
         if !self.enabled {
             return Ok(());
         }
         for attr in e.attributes() {
-            let attr = attr.map_err(|err| XmlError::new(err.to_string()))?;
+            let attr = attr.map_err(|err| attr_error(err, tag_start))?;
             let key = attr.key.into_inner();
             let prefix = match key.strip_prefix("xmlns") {
                 Some("") => "",
@@ -373,14 +541,20 @@ impl Namespaces {
                 )));
             }
             self.bindings
-                .push((prefix.into(), uri.as_ref().into(), depth));
+                .entry(prefix.into())
+                .or_default()
+                .push(uri.as_ref().into());
+            self.declared.push((prefix.into(), depth));
         }
         Ok(())
     }
 
     fn pop(&mut self, depth: usize) {
-        while self.bindings.last().is_some_and(|b| b.2 >= depth) {
-            self.bindings.pop();
+        while self.declared.last().is_some_and(|d| d.1 >= depth) {
+            let (prefix, _) = self.declared.pop().expect("checked above");
+            if let Some(uris) = self.bindings.get_mut(&prefix) {
+                uris.pop();
+            }
         }
     }
 
@@ -388,11 +562,7 @@ impl Namespaces {
         if prefix == "xml" {
             return Some(XML_NS);
         }
-        self.bindings
-            .iter()
-            .rev()
-            .find(|b| &*b.0 == prefix)
-            .map(|b| &*b.1)
+        self.bindings.get(prefix)?.last().map(|u| &**u)
     }
 
     fn element_name(&self, qname: &str) -> Result<Str, XmlError> {

@@ -4,6 +4,7 @@
 //! another producer of the same [`ReportFile`]s.
 
 pub mod local;
+pub mod s3;
 pub mod zipped;
 
 use std::fmt;
@@ -81,9 +82,14 @@ impl ReportFile {
         out.clear();
         match &self.origin {
             Origin::Disk(p) => {
-                let len = std::fs::metadata(p)
-                    .map_err(|e| SourceError::io(p.display(), e))?
-                    .len();
+                let meta = std::fs::metadata(p).map_err(|e| SourceError::io(p.display(), e))?;
+                // A report symlinked to a device or a FIFO would be read forever (or block):
+                // only regular files are read, checked before opening.
+                if !meta.is_file() {
+                    let e = std::io::Error::other("not a regular file");
+                    return Err(SourceError::io(p.display(), e));
+                }
+                let len = meta.len();
                 if len > max_bytes {
                     return Err(SourceError::TooLarge {
                         what: p.display().to_string(),
@@ -166,6 +172,16 @@ impl SourceError {
             source,
         }
     }
+
+    /// The reason alone, without the file it concerns (for messages that name it already).
+    pub fn reason(&self) -> String {
+        match self {
+            Self::Io { source, .. } => source.to_string(),
+            Self::Zip { message, .. } => message.clone(),
+            Self::TooLarge { limit, .. } => format!("larger than the limit of {limit} bytes"),
+            Self::Other(message) => message.clone(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -174,6 +190,21 @@ mod tests {
 
     fn rel(s: &str) -> RelPath {
         RelPath(s.split('/').map(Into::into).collect())
+    }
+
+    #[test]
+    fn reason_leaves_out_the_file() {
+        let e = SourceError::Zip {
+            what: "a.zip!x.xml".into(),
+            message: "Invalid checksum".into(),
+        };
+        assert_eq!(e.to_string(), "a.zip!x.xml: Invalid checksum");
+        assert_eq!(e.reason(), "Invalid checksum");
+        let e = SourceError::TooLarge {
+            what: "a.zip!x.xml".into(),
+            limit: 7,
+        };
+        assert_eq!(e.reason(), "larger than the limit of 7 bytes");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Zip artifacts read in memory, never extracted to disk. Entry names get the same treatment
 //! as Python's `ZipFile.extractall` (name cut at NUL, empty/`.`/`..` components dropped, so
-//! `../x` and `/x` stay inside the folder), and reading is bounded against zip bombs.
+//! `../x` and `/x` stay inside the folder), and reading is bounded against zip bombs: per
+//! entry (size and expansion ratio) and per archive (total uncompressed bytes).
 
 use std::io::{Cursor, Read};
 use std::sync::Arc;
@@ -10,6 +11,12 @@ use zip::ZipArchive;
 use super::SourceError;
 
 /// Bounds on what one archive may expand to.
+///
+/// Sizes are checked against the central directory before anything is decompressed, and an
+/// entry is never allowed to yield more than its header declares, so the declared sizes bound
+/// the work: an archive whose entries declare more than `max_total_bytes` in all is refused
+/// whole when opened (overlapping-entry bombs declare petabytes from kilobytes), and one
+/// pass over its entries can never decompress more than that.
 #[derive(Debug, Clone, Copy)]
 pub struct ZipLimits {
     /// Largest single entry, uncompressed.
@@ -18,6 +25,8 @@ pub struct ZipLimits {
     /// 1032:1; real reports compress 10-200:1).
     pub max_ratio: u64,
     pub ratio_floor_bytes: u64,
+    /// Largest total of uncompressed bytes in one archive (the sum over its file entries).
+    pub max_total_bytes: u64,
 }
 
 impl Default for ZipLimits {
@@ -26,6 +35,8 @@ impl Default for ZipLimits {
             max_entry_bytes: 1 << 30,
             max_ratio: 1000,
             ratio_floor_bytes: 16 << 20,
+            // The largest real test-reports artifacts hold a few hundred MB of XML.
+            max_total_bytes: 8 << 30,
         }
     }
 }
@@ -60,16 +71,31 @@ impl ZipSource {
         };
         let mut archive = ZipArchive::new(Cursor::new(bytes)).map_err(err)?;
         let mut entries = Vec::with_capacity(archive.len());
+        let mut total = 0u64;
         for i in 0..archive.len() {
             let f = archive.by_index_raw(i).map_err(err)?;
             let raw_name = f.name().map_err(err)?.into_owned();
-            entries.push(ZipEntry {
+            let entry = ZipEntry {
                 components: extract_components(&raw_name),
                 is_dir: f.is_dir(),
                 size: f.size(),
                 compressed_size: f.compressed_size(),
                 raw_name,
-            });
+            };
+            if !entry.is_dir {
+                total = total.saturating_add(entry.size);
+                if total > limits.max_total_bytes {
+                    return Err(SourceError::Zip {
+                        what: name.to_string(),
+                        message: format!(
+                            "its entries expand to more than the limit of {} bytes in all \
+                             (a zip bomb?)",
+                            limits.max_total_bytes
+                        ),
+                    });
+                }
+            }
+            entries.push(entry);
         }
         Ok(Self {
             name: name.to_string(),
@@ -111,15 +137,29 @@ impl ZipSource {
         out: &mut Vec<u8>,
     ) -> Result<(), SourceError> {
         out.clear();
-        let entry = &self.entries[index];
+        let entry = self.entries.get(index).ok_or_else(|| SourceError::Zip {
+            what: self.name.clone(),
+            message: format!("no entry {index}"),
+        })?;
         let what = format!("{}!{}", self.name, entry.raw_name);
         let limit = max_bytes.min(self.limits.max_entry_bytes);
-        let too_large = || SourceError::TooLarge {
-            what: what.clone(),
-            limit,
-        };
         if entry.size > limit {
-            return Err(too_large());
+            return Err(SourceError::TooLarge { what, limit });
+        }
+        // Judged on the declared sizes, before decompressing anything: the read below never
+        // yields more than the declared size.
+        let ratio_cap = entry
+            .compressed_size
+            .max(1)
+            .saturating_mul(self.limits.max_ratio);
+        if entry.size > self.limits.ratio_floor_bytes && entry.size > ratio_cap {
+            return Err(SourceError::Zip {
+                what,
+                message: format!(
+                    "expands more than {}:1 (a zip bomb?)",
+                    self.limits.max_ratio
+                ),
+            });
         }
         // ZipArchive clones share the parsed directory; the cursor is per clone.
         let mut archive = self.archive.clone();
@@ -128,28 +168,20 @@ impl ZipSource {
             message: e.to_string(),
         };
         let file = archive.by_index(index).map_err(zip_err)?;
-        out.reserve(entry.size.min(limit) as usize);
+        out.reserve(entry.size as usize);
+        // One byte past the declared size is enough to tell a lying header.
         let n = file
-            .take(limit + 1)
+            .take(entry.size.saturating_add(1))
             .read_to_end(out)
             .map_err(|e| SourceError::Zip {
                 what: what.clone(),
                 message: e.to_string(),
             })?;
-        if n as u64 > limit {
-            return Err(too_large());
-        }
-        let ratio_cap = entry
-            .compressed_size
-            .max(1)
-            .saturating_mul(self.limits.max_ratio);
-        if n as u64 > self.limits.ratio_floor_bytes && n as u64 > ratio_cap {
+        if n as u64 > entry.size {
+            out.clear();
             return Err(SourceError::Zip {
                 what,
-                message: format!(
-                    "expands more than {}:1 (a zip bomb?)",
-                    self.limits.max_ratio
-                ),
+                message: "larger than its declared uncompressed size".into(),
             });
         }
         Ok(())

@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 
 pub mod http;
+pub mod proxy;
+pub mod s3;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
