@@ -25,32 +25,42 @@ artifacts=$(ls -d "$run"/gha-artifacts/pytorch/pytorch/*/*/artifact | head -n 1)
 run_id=$(basename "$(dirname "$(dirname "$artifacts")")")
 attempt=$(basename "$(dirname "$artifacts")")
 
+# time_of OUT CMD...: run CMD quietly; OUT gets "seconds max_rss_kb" from /usr/bin/time.
+time_of() {
+  local out="$1"; shift
+  /usr/bin/time -o "$out" -f '%e %M' "$@" >/dev/null 2>&1
+}
+
 min_floor=999999; min_up=999999; rss_up=0; rss_floor=0
 for _ in $(seq "$repeats"); do
-  read -r s m < <( { /usr/bin/time -f '%e %M' "$bin/examples/floor" "$artifacts" >/dev/null; } 2>&1 | tail -n 1)
+  time_of "$out/t" "$bin/examples/floor" "$artifacts"
+  read -r s m < "$out/t"
   min_floor=$(python3 -c "print(min($min_floor, $s))"); rss_floor=$(( m > rss_floor ? m : rss_floor ))
   rm -rf "$out/up-$profile"
-  read -r s m < <( { /usr/bin/time -f '%e %M' "$bin/testscope" --upload --workflow-run-id "$run_id" \
+  time_of "$out/t" "$bin/testscope" --upload --workflow-run-id "$run_id" \
       --workflow-run-attempt "$attempt" --head-branch main --head-repository pytorch/pytorch \
-      --reports "$run" --out-dir "$out/up-$profile" >/dev/null 2>/dev/null; } 2>&1 | tail -n 1)
+      --job-names "$run/job-names.json" --reports "$run" --out-dir "$out/up-$profile"
+  read -r s m < "$out/t"
   min_up=$(python3 -c "print(min($min_up, $s))"); rss_up=$(( m > rss_up ? m : rss_up ))
 done
 cases=$("$bin/testscope" "$run" --json 2>/dev/null | python3 -c "import json,sys; print(json.load(sys.stdin)['cases'])")
 echo "profile $profile ($cases cases), $repeats runs, $(nproc) cores"
 printf '%-44s %8s %10s\n' "what" "seconds" "peak RSS"
 printf '%-44s %8.2f %7d MB\n' "floor: inflate + quick-xml tokenize" "$min_floor" $((rss_floor / 1024))
-printf '%-44s %8.2f %7d MB\n' "testscope --upload --out-dir (with test_run)" "$min_up" $((rss_up / 1024))
+printf '%-44s %8.2f %7d MB\n' "testscope --upload --out-dir (all 7 objects)" "$min_up" $((rss_up / 1024))
 python3 -c "print(f'ratio to floor: {$min_up / $min_floor:.1f}x')"
 
 if [ "${WITH_REFERENCE:-0}" = 1 ]; then
   ref="../shared/bench/reference.py"
   [ -f "$ref" ] || { echo "no $ref" >&2; exit 1; }
   rm -rf "$out/ref-$profile"
-  read -r s m < <( { /usr/bin/time -f '%e %M' python3 "$ref" --bucket-dir "$run" --run-id "$run_id" \
+  time_of "$out/t" python3 "$ref" --bucket-dir "$run" --run-id "$run_id" \
       --attempt "$attempt" --head-branch main --head-repository pytorch/pytorch \
-      --out-dir "$out/ref-$profile" >/dev/null 2>/dev/null; } 2>&1 | tail -n 1)
+      --job-names "$run/job-names.json" --out-dir "$out/ref-$profile"
+  read -r s m < "$out/t"
   printf '%-44s %8.2f %7d MB (parent only)\n' "reference.py (the seed's Python)" "$s" $((m / 1024))
-  for c in test_run_summary failed_test_runs test_run; do
+  for c in test_run_summary failed_test_runs test_run additional_info/reruns \
+      additional_info/td_exclusions additional_info/invoking_file_summary additional_info/test_status; do
     f="ossci-raw-job-status/$c/$run_id/$attempt"
     if cmp -s <(zcat "$out/ref-$profile/$f") <(zcat "$out/up-$profile/$f"); then echo "identical: $c"; else echo "DIFFERENT: $c"; fi
   done

@@ -541,14 +541,23 @@ pub fn write_inspection(out: &mut dyn Write, run: &LoadedRun) -> std::io::Result
         .collect();
     if !failing.is_empty() {
         writeln!(out, "\nclasses with failures or errors:")?;
+        // Collection errors have no file and an empty classname: say so.
+        let shown = |v: &crate::report::Value, absent: &str| {
+            let text = crate::run::display_value(v);
+            if text.is_empty() {
+                absent.to_string()
+            } else {
+                line(&text).into_owned()
+            }
+        };
         for r in failing {
             writeln!(
                 out,
                 "  {} {} (job {}, {}): {} failed, {} errors of {}",
-                line(&crate::run::display_value(&r.file)),
-                line(&crate::run::display_value(&r.classname)),
-                line(&crate::run::display_value(&r.job_id)),
-                line(&crate::run::display_value(&r.invoking_file)),
+                shown(&r.file, "(no file)"),
+                shown(&r.classname, "(no class)"),
+                shown(&r.job_id, "none"),
+                shown(&r.invoking_file, "(top level)"),
                 r.failures,
                 r.errors,
                 r.tests
@@ -570,11 +579,15 @@ pub fn write_inspection(out: &mut dyn Write, run: &LoadedRun) -> std::io::Result
         }
         writeln!(out, "\n{title}: {}", cases.len())?;
         for c in cases {
+            let class = if c.classname.is_empty() {
+                String::new()
+            } else {
+                format!("{}::", line(&c.classname))
+            };
             writeln!(
                 out,
-                "  [{}] {}::{}{}",
+                "  [{}] {class}{}{}",
                 c.status.label(),
-                line(&c.classname),
                 line(&c.name),
                 if c.reruns > 0 {
                     format!(" ({} reruns)", c.reruns)

@@ -7,17 +7,7 @@ use std::process::Command;
 use common::*;
 
 fn testscope() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_testscope"));
-    // The tests decide what GitHub looks like; never the caller's environment.
-    for var in [
-        "GITHUB_ACTIONS",
-        "GITHUB_TOKEN",
-        "GH_TOKEN",
-        "GITHUB_API_URL",
-    ] {
-        c.env_remove(var);
-    }
-    c
+    common::testscope_cmd()
 }
 
 fn upload_args(reports: &str, out: &std::path::Path) -> Vec<String> {

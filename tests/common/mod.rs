@@ -13,6 +13,26 @@ use testscope::run::LoadedRun;
 use testscope::source::{LocalSpec, ZipLimits, discover};
 use testscope::upload::{PlannedObject, UploadContext, plan};
 
+/// The testscope binary with the caller's GitHub and AWS variables removed: each test
+/// decides what GitHub, Actions and S3 look like, never the environment it runs in.
+pub fn testscope_cmd() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_testscope"));
+    for (var, _) in std::env::vars_os() {
+        if var.to_string_lossy().starts_with("AWS_") {
+            c.env_remove(&var);
+        }
+    }
+    for var in [
+        "GITHUB_ACTIONS",
+        "GITHUB_TOKEN",
+        "GH_TOKEN",
+        "GITHUB_API_URL",
+    ] {
+        c.env_remove(var);
+    }
+    c
+}
+
 pub fn project(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }

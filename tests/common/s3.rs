@@ -606,21 +606,7 @@ pub fn testscope_with(endpoint: &str, key: &str, secret: &str) -> Command {
 /// The testscope binary with an AWS environment of the test's making only: the caller's
 /// AWS_* and GitHub variables removed, no config files, instance metadata off.
 pub fn testscope_env(key: &str, secret: &str) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_testscope"));
-    for (var, _) in std::env::vars_os() {
-        let name = var.to_string_lossy();
-        if name.starts_with("AWS_") {
-            c.env_remove(&var);
-        }
-    }
-    for var in [
-        "GITHUB_ACTIONS",
-        "GITHUB_TOKEN",
-        "GH_TOKEN",
-        "GITHUB_API_URL",
-    ] {
-        c.env_remove(var);
-    }
+    let mut c = super::testscope_cmd();
     c.env("AWS_ACCESS_KEY_ID", key)
         .env("AWS_SECRET_ACCESS_KEY", secret)
         .env("AWS_REGION", "us-east-1")
