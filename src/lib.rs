@@ -7,12 +7,16 @@
 //! [`upload`] plans the objects and writes them to a sink. [`s3`] is the connection the S3
 //! source and the S3 sink share.
 
+#[cfg(feature = "net")]
 pub mod cli;
+#[cfg(feature = "net")]
 pub mod github;
+#[cfg(feature = "net")]
 pub mod headless;
 pub mod load;
 pub mod report;
 pub mod run;
+#[cfg(feature = "net")]
 pub mod s3;
 pub mod sample;
 pub mod sanitize;

@@ -1,4 +1,5 @@
 //! The real binary, as CI and people call it: flags, exit codes, files written, messages.
+#![cfg(feature = "net")] // the binary and tests/common need the default `net` feature
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! `testscope::github` against a real HTTP server on 127.0.0.1 (scripted per test), so the
 //! request line, headers, retries and timeouts go through ureq exactly as in production.
+#![cfg(feature = "net")] // the binary and tests/common need the default `net` feature
 
 mod common;
 

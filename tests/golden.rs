@@ -1,5 +1,6 @@
 //! Golden tests: testscope's objects decompress to exactly the bytes the reference
 //! (shared/bench/reference.py, the seed's own code) wrote for the same input.
+#![cfg(feature = "net")] // the binary and tests/common need the default `net` feature
 
 mod common;
 

@@ -3,6 +3,7 @@
 //! hit), and wherever the reference (shared/bench/reference.py) converts an input, the
 //! uploads equal its output, checked in under tests/hostile/expected/. The corpus is
 //! generated at run time (tests/hostile/corpus.rs); nothing big is checked in.
+#![cfg(feature = "net")] // the binary and tests/common need the default `net` feature
 
 mod common;
 #[path = "hostile/corpus.rs"]

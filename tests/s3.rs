@@ -3,6 +3,7 @@
 //! it). A generated run is seeded into the artifacts bucket with the SDK, read back from S3,
 //! uploaded to S3, and every object read back must decompress to the bytes the local
 //! pipeline (and the reference's goldens) give. Faults come from a proxy inside the test.
+#![cfg(feature = "net")] // the binary and tests/common need the default `net` feature
 
 mod common;
 

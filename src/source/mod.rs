@@ -4,6 +4,7 @@
 //! another producer of the same [`ReportFile`]s.
 
 pub mod local;
+#[cfg(feature = "net")]
 pub mod s3;
 pub mod zipped;
 

@@ -4,10 +4,12 @@
 pub mod folder;
 pub mod gzip;
 pub mod plan;
+#[cfg(feature = "net")]
 pub mod s3;
 
 pub use folder::FolderSink;
 pub use plan::{PlannedObject, UploadContext, plan};
+#[cfg(feature = "net")]
 pub use s3::S3Sink;
 
 /// Where planned objects go. Each object is written whole or not at all.
