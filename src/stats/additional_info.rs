@@ -227,11 +227,13 @@ pub fn group_cases(
     // Group by sorting (key, row) pairs rather than hashing: a million mostly-singleton
     // groups cost 20 bytes each this way. The key folds the build/config into the case's
     // 128-bit hash (an odd multiplier keeps distinct pairs apart).
-    let mut keyed: Vec<(u128, u32)> = (0..cases.len())
+    // (high, low, row): u128 would be 16-aligned and pad each entry to 32 bytes.
+    let mut keyed: Vec<(u64, u64, u32)> = (0..cases.len())
         .filter_map(|row| {
             let bc = per_file[cases.file_index[row] as usize]?;
             let mix = u128::from(bc + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835);
-            Some((cases.group_key[row] ^ mix, row as u32))
+            let key = cases.group_key[row] ^ mix;
+            Some(((key >> 64) as u64, key as u64, row as u32))
         })
         .collect();
     keyed.sort_unstable();
@@ -239,11 +241,13 @@ pub fn group_cases(
     let build_of_row = |row: u32| {
         per_file[cases.file_index[row as usize] as usize].expect("kept rows have a build")
     };
-    for run in keyed.chunk_by(|a, b| a.0 == b.0) {
+    // At most one group per row: reserve exactly, not by doubling.
+    g.groups.reserve_exact(keyed.len());
+    for run in keyed.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
         for pair in run.windows(2) {
-            g.next[pair[0].1 as usize] = pair[1].1;
+            g.next[pair[0].2 as usize] = pair[1].2;
         }
-        let (first, last) = (run[0].1, run[run.len() - 1].1);
+        let (first, last) = (run[0].2, run[run.len() - 1].2);
         g.groups.push(Group {
             build_config: build_of_row(first),
             first,
@@ -252,6 +256,7 @@ pub fn group_cases(
         });
     }
     drop(keyed);
+    g.groups.shrink_to_fit();
     // First-seen order, as a Python dict of groups.
     g.groups.sort_unstable_by_key(|group| group.first);
     g
