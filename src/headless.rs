@@ -508,7 +508,15 @@ fn print_json(
 
 /// Without `--upload` and without a terminal UI: a plain triage report on stdout.
 pub fn inspect(cli: &Cli) -> Result<i32> {
-    let run = load_from_cli(cli, false)?;
+    let mut run = load_from_cli(cli, false)?;
+    // Job names only when asked for (a file) or a token is at hand: inspecting offline is
+    // normal, so no warning about a missing token here; artifact names label jobs then.
+    let has_token = ["GITHUB_TOKEN", "GH_TOKEN"]
+        .iter()
+        .any(|v| std::env::var(v).is_ok_and(|t| !t.trim().is_empty()));
+    if cli.job_names.is_some() || has_token {
+        run.job_names = job_names_for(cli, &run)?;
+    }
     if cli.json {
         let started = Instant::now();
         print_json(cli, &run, &[], None, started, false)?;
@@ -542,6 +550,12 @@ pub fn write_inspection(out: &mut dyn Write, run: &LoadedRun) -> std::io::Result
     if !failing.is_empty() {
         writeln!(out, "\nclasses with failures or errors:")?;
         // Collection errors have no file and an empty classname: say so.
+        let jobs = crate::jobs::labels(
+            run.files
+                .iter()
+                .map(|f| (&f.job_id, f.rel.split('/').next().unwrap_or(""))),
+            &run.job_names,
+        );
         let shown = |v: &crate::report::Value, absent: &str| {
             let text = crate::run::display_value(v);
             if text.is_empty() {
@@ -553,10 +567,11 @@ pub fn write_inspection(out: &mut dyn Write, run: &LoadedRun) -> std::io::Result
         for r in failing {
             writeln!(
                 out,
-                "  {} {} (job {}, {}): {} failed, {} errors of {}",
+                "  {} {} ({}, {}): {} failed, {} errors of {}",
                 shown(&r.file, "(no file)"),
                 shown(&r.classname, "(no class)"),
-                shown(&r.job_id, "none"),
+                jobs.get(&crate::run::display_value(&r.job_id))
+                    .map_or_else(|| "?".into(), |j| line(j).into_owned()),
                 shown(&r.invoking_file, "(top level)"),
                 r.failures,
                 r.errors,

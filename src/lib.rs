@@ -13,6 +13,7 @@ pub mod cli;
 pub mod github;
 #[cfg(feature = "net")]
 pub mod headless;
+pub mod jobs;
 pub mod load;
 pub mod report;
 pub mod run;

@@ -165,6 +165,8 @@ pub struct LoadedRun {
     pub reports: Vec<ReportFile>,
     pub totals: Totals,
     pub td_exclusions: Vec<AuxFile>,
+    /// GitHub job names by job id, where known (filled by the front-end).
+    pub job_names: std::collections::HashMap<i64, String>,
     /// The td_exclusions files that parsed: (job id from the path, JSON), in path order.
     pub td_docs: Vec<(Value, serde_json::Value)>,
 }

@@ -262,6 +262,23 @@ fn bucket_folder_with_one_run_needs_no_ids() {
     assert!(text.contains("300 cases"), "{text}");
     // Report text reaches the terminal inert: the sample's C1 CSI is shown escaped.
     assert!(!text.contains('\u{9b}'), "raw C1 control in output");
+    // Offline, jobs are labelled from their artifact names...
+    assert!(
+        text.contains("(test (default, 1, 5, linux.2xlarge), test_python_dispatch)"),
+        "{text}"
+    );
+    // ...and by their GitHub names where known.
+    let out = testscope()
+        .arg(project("assets/sample-run"))
+        .arg("--job-names")
+        .arg(project("assets/sample-run/job-names.json"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("(win-vs2022-cpu-py3 / test (default, 1, 3, windows.4xlarge.nonephemeral), test_serialize)"),
+        "{text}"
+    );
 }
 
 /// Job names come from GitHub's API (a local server here) and give the reference's
