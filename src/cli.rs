@@ -120,6 +120,16 @@ pub struct Cli {
     #[arg(long, value_name = "MIB", default_value_t = 1024)]
     pub max_file_mib: u64,
 
+    /// Zip-bomb guard: largest expansion ratio of an entry over 16 MiB (deflate tops out near
+    /// 1032:1; real reports compress 10-200:1).
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub max_zip_ratio: u64,
+
+    /// Zip-bomb guard: largest total of uncompressed bytes in one archive, in MiB; a larger
+    /// archive is skipped as a problem.
+    #[arg(long, value_name = "MIB", default_value_t = 8192)]
+    pub max_zip_total_mib: u64,
+
     /// Gzip level of the uploaded bodies, 1 (fastest) to 9 (smallest).
     #[arg(long, value_name = "LEVEL", default_value_t = crate::upload::gzip::DEFAULT_LEVEL,
           value_parser = clap::value_parser!(u32).range(1..=9))]
@@ -155,6 +165,16 @@ pub enum Shell {
 impl Cli {
     pub fn command() -> clap::Command {
         <Self as CommandFactory>::command()
+    }
+
+    /// The zip limits the flags ask for (entries are bounded by --max-file-mib too).
+    pub fn zip_limits(&self) -> crate::source::ZipLimits {
+        crate::source::ZipLimits {
+            max_entry_bytes: self.max_file_mib.saturating_mul(1 << 20),
+            max_ratio: self.max_zip_ratio,
+            max_total_bytes: self.max_zip_total_mib.saturating_mul(1 << 20),
+            ..crate::source::ZipLimits::default()
+        }
     }
 
     pub fn report_path(&self) -> Option<&PathBuf> {

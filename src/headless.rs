@@ -14,7 +14,7 @@ use crate::run::{LoadedRun, Problem};
 use crate::s3::S3;
 use crate::sanitize::line;
 use crate::source::s3::{self as s3_source, FetchProgress, S3Spec};
-use crate::source::{Listing, LocalSpec, ZipLimits, discover};
+use crate::source::{Listing, LocalSpec, discover};
 use crate::stats::CaseStatus;
 use crate::upload::{FolderSink, PlannedObject, S3Sink, Sink, UploadContext, execute, plan};
 
@@ -107,7 +107,7 @@ pub fn load_from_cli(cli: &Cli, keep_test_run: bool) -> Result<LoadedRun> {
             artifacts_repo: cli.artifacts_repo.clone(),
             run_id: cli.workflow_run_id.clone(),
             attempt: cli.workflow_run_attempt.clone(),
-            zip_limits: ZipLimits::default(),
+            zip_limits: cli.zip_limits(),
         })?,
         None => match (&cli.workflow_run_id, &cli.workflow_run_attempt) {
             (Some(run_id), Some(attempt)) => fetch_from_s3(cli, run_id, attempt)?,
@@ -183,7 +183,7 @@ fn fetch_from_s3(cli: &Cli, run_id: &str, attempt_text: &str) -> Result<Listing>
         artifacts_repo: cli.artifacts_repo.clone(),
         run_id: run_id.to_string(),
         attempt,
-        zip_limits: ZipLimits::default(),
+        zip_limits: cli.zip_limits(),
         concurrency: s3_source::DEFAULT_CONCURRENCY,
     };
     let progress = FetchProgress::default();

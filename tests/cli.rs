@@ -372,3 +372,65 @@ fn job_names_from_github_api() {
         );
     }
 }
+
+/// The zip-bomb limits are flags: an archive over --max-zip-total-mib is skipped and named,
+/// the rest of the run still uploads.
+#[test]
+fn zip_limits_are_configurable() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("test-reports-big-default-1-1-r_1.zip");
+    let mut z = zip::ZipWriter::new(std::fs::File::create(&big).unwrap());
+    let opts = zip::write::SimpleFileOptions::default();
+    z.start_file("test/test-reports/python-pytest/test_big/r.xml", opts)
+        .unwrap();
+    let padding = "<!-- padding -->".repeat(1 << 17); // 2 MiB, compresses to little
+    write!(
+        z,
+        r#"<testsuite><testcase classname="B" name="t" time="1"/>{padding}</testsuite>"#
+    )
+    .unwrap();
+    z.finish().unwrap();
+    let small = dir.path().join("test-reports-small-default-1-1-r_2.zip");
+    let mut z = zip::ZipWriter::new(std::fs::File::create(&small).unwrap());
+    z.start_file("test/test-reports/python-pytest/test_small/r.xml", opts)
+        .unwrap();
+    write!(
+        z,
+        r#"<testsuite><testcase classname="S" name="t" time="1"/></testsuite>"#
+    )
+    .unwrap();
+    z.finish().unwrap();
+
+    let run = |extra: &[&str]| {
+        testscope()
+            .arg(dir.path())
+            .args([
+                "--json",
+                "--workflow-run-id",
+                "5",
+                "--workflow-run-attempt",
+                "1",
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = run(&[]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["cases"], 2, "both archives read by default");
+
+    let out = run(&["--max-zip-total-mib", "1"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["cases"], 1, "the big archive is skipped");
+    let problems = v["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1);
+    assert!(
+        problems[0]["file"]
+            .as_str()
+            .unwrap()
+            .contains("test-reports-big"),
+        "{problems:?}"
+    );
+}
