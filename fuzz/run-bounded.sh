@@ -9,6 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 secs="${1:-60}"
+# A fixed seed by default so the CI smoke run is repeatable; FUZZ_SEED=0 lets libFuzzer pick
+# one (exploratory runs).
+seed="${FUZZ_SEED:-1}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
@@ -29,7 +32,7 @@ for t in "${targets[@]}"; do
     echo "== $t: ${secs}s" >&2
     # -rss_limit_mb: the limits under test cap any one input far below this.
     if ! cargo fuzz run "$t" "work/$t" "corpus/$t" -- \
-        -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1; then
+        -max_total_time="$secs" -seed="$seed" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1; then
         echo "== $t: crash found; see fuzz/artifacts/$t/" >&2
         status=1
     fi
