@@ -14,6 +14,5 @@ command -v cargo >/dev/null || { echo "cargo not found: install Rust (https://ru
 # from hash-pinned PyPI wheels into venvs under ~/.cache; the tests start and stop them.
 command -v python3 >/dev/null || { echo "python3 not found: needed to install the S3 test servers" >&2; exit 1; }
 scripts/s3-servers.sh install all
-export TESTSCOPE_MOTO=1
 
 cargo test --locked --all-targets "$@"
