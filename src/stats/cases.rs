@@ -185,17 +185,15 @@ impl CaseRow {
     }
 }
 
-/// Status from flag bits (priority failure > error > skipped > success).
+/// Status from flag bits, by the one priority rule in [`CaseFlags::status`].
 pub fn status_of(flags: u8) -> CaseStatus {
-    if flags & flag::FAILURE != 0 {
-        CaseStatus::Failure
-    } else if flags & flag::ERROR != 0 {
-        CaseStatus::Error
-    } else if flags & flag::SKIPPED != 0 {
-        CaseStatus::Skipped
-    } else {
-        CaseStatus::Success
+    CaseFlags {
+        failure: flags & flag::FAILURE != 0,
+        error: flags & flag::ERROR != 0,
+        skipped: flags & flag::SKIPPED != 0,
+        rerun: flags & flag::RERUN != 0,
     }
+    .status()
 }
 
 /// Every case of the run, column-wise.

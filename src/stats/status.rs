@@ -13,15 +13,7 @@ pub enum CaseStatus {
 
 impl CaseStatus {
     pub fn of(case: &Object) -> Self {
-        if case.contains_key("failure") {
-            Self::Failure
-        } else if case.contains_key("error") {
-            Self::Error
-        } else if case.contains_key("skipped") {
-            Self::Skipped
-        } else {
-            Self::Success
-        }
+        CaseFlags::of(case).status()
     }
 
     pub fn label(self) -> &'static str {
@@ -78,7 +70,7 @@ impl CaseFlags {
 
 /// `failed_test_runs` takes every case with a `rerun`, `failure` or `error` key.
 pub fn is_failed_case(case: &Object) -> bool {
-    case.contains_key("rerun") || case.contains_key("failure") || case.contains_key("error")
+    CaseFlags::of(case).failed()
 }
 
 /// `test_run` is uploaded only for pytorch/pytorch on `main` or a `trunk/<40 hex>` tag.
