@@ -9,7 +9,7 @@ use clap::{CommandFactory, Parser, ValueEnum};
 use crate::source::s3::DEFAULT_ARTIFACTS_BUCKET;
 use crate::upload::plan::DEFAULT_STATS_BUCKET;
 
-#[derive(Debug, Parser)]
+#[derive(Debug, Clone, Parser)]
 #[command(
     name = "testscope",
     version,
@@ -65,6 +65,11 @@ pub struct Cli {
     /// Print the plan (bucket, key, documents, bytes) and write nothing.
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Print the plain triage report instead of opening the terminal UI (the default when
+    /// stdout is not a terminal).
+    #[arg(long, conflicts_with = "upload")]
+    pub plain: bool,
 
     /// Print a machine-readable JSON summary on stdout.
     #[arg(long)]

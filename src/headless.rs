@@ -95,62 +95,14 @@ pub fn warn_problem(p: &Problem) {
 
 /// Load the run the flags point at, showing progress on stderr.
 pub fn load_from_cli(cli: &Cli, keep_test_run: bool) -> Result<LoadedRun> {
-    let path = match (cli.report_path(), cli.circleci) {
-        (Some(p), _) => Some(p.clone()),
-        (None, true) => Some(std::env::current_dir().context("the current folder")?),
-        (None, false) => None,
-    };
-    let listing = match path {
-        Some(path) => discover(&LocalSpec {
-            path,
-            circleci: cli.circleci,
-            artifacts_repo: cli.artifacts_repo.clone(),
-            run_id: cli.workflow_run_id.clone(),
-            attempt: cli.workflow_run_attempt.clone(),
-            zip_limits: cli.zip_limits(),
-        })?,
-        None => match (&cli.workflow_run_id, &cli.workflow_run_attempt) {
-            (Some(run_id), Some(attempt)) => fetch_from_s3(cli, run_id, attempt)?,
-            _ => {
-                return Err(usage(
-                    "give the reports to read: PATH (or --reports PATH): a folder of artifact \
-                     zips, a folder of XML reports, a zip, or a bucket folder with \
-                     gha-artifacts/; or --workflow-run-id and --workflow-run-attempt to read \
-                     the run from S3",
-                ));
-            }
-        },
-    };
-    // Ids from the flags; else what a bucket layout names; else placeholders for inspection.
-    let workflow_id = cli
-        .workflow_run_id
-        .clone()
-        .or_else(|| listing.run_id.clone())
-        .unwrap_or_else(|| "0".into());
-    let attempt_text = cli
-        .workflow_run_attempt
-        .clone()
-        .or_else(|| listing.attempt.clone())
-        .unwrap_or_else(|| "1".into());
-    let attempt = parse_attempt(&attempt_text).ok_or_else(|| {
-        usage(format!(
-            "--workflow-run-attempt: invalid int value: {attempt_text:?}"
-        ))
-    })?;
+    let listing = listing_from_cli(cli, &FetchProgress::default(), true)?;
+    let opts = load_options(cli, &listing, keep_test_run)?;
     if listing.reports.is_empty() {
         eprintln!(
             "warning: no test reports found in {}",
             line(&listing.description)
         );
     }
-    let opts = LoadOptions {
-        workflow_id,
-        attempt,
-        keep_test_run,
-        threads: cli.threads,
-        max_file_bytes: cli.max_file_mib.saturating_mul(1 << 20),
-        gzip_level: cli.gzip_level,
-    };
     let progress = Progress::default();
     let started = Instant::now();
     let run = std::thread::scope(|s| {
@@ -169,8 +121,80 @@ pub fn load_from_cli(cli: &Cli, keep_test_run: bool) -> Result<LoadedRun> {
     Ok(run)
 }
 
+/// The report files the flags point at: a local path, or the run's artifacts on S3
+/// (progress on stderr when `show` is set, else only in `fetch`).
+pub fn listing_from_cli(cli: &Cli, fetch: &FetchProgress, show: bool) -> Result<Listing> {
+    let path = match (cli.report_path(), cli.circleci) {
+        (Some(p), _) => Some(p.clone()),
+        (None, true) => Some(std::env::current_dir().context("the current folder")?),
+        (None, false) => None,
+    };
+    Ok(match path {
+        Some(path) => discover(&LocalSpec {
+            path,
+            circleci: cli.circleci,
+            artifacts_repo: cli.artifacts_repo.clone(),
+            run_id: cli.workflow_run_id.clone(),
+            attempt: cli.workflow_run_attempt.clone(),
+            zip_limits: cli.zip_limits(),
+        })?,
+        None => match (&cli.workflow_run_id, &cli.workflow_run_attempt) {
+            (Some(run_id), Some(attempt)) => fetch_from_s3(cli, run_id, attempt, fetch, show)?,
+            _ => return Err(usage(NO_SOURCE)),
+        },
+    })
+}
+
+/// Said when neither a path nor S3 ids are given.
+pub const NO_SOURCE: &str = "give the reports to read: PATH (or --reports PATH): a folder of \
+    artifact zips, a folder of XML reports, a zip, or a bucket folder with gha-artifacts/; or \
+    --workflow-run-id and --workflow-run-attempt to read the run from S3";
+
+/// Check the flags name a source before any work starts.
+pub fn check_source(cli: &Cli) -> Result<()> {
+    let s3 = cli.workflow_run_id.is_some() && cli.workflow_run_attempt.is_some();
+    if cli.report_path().is_none() && !cli.circleci && !s3 {
+        return Err(usage(NO_SOURCE));
+    }
+    Ok(())
+}
+
+/// How to load `listing`: ids from the flags, else what a bucket layout names, else
+/// placeholders for inspection.
+pub fn load_options(cli: &Cli, listing: &Listing, keep_test_run: bool) -> Result<LoadOptions> {
+    let workflow_id = cli
+        .workflow_run_id
+        .clone()
+        .or_else(|| listing.run_id.clone())
+        .unwrap_or_else(|| "0".into());
+    let attempt_text = cli
+        .workflow_run_attempt
+        .clone()
+        .or_else(|| listing.attempt.clone())
+        .unwrap_or_else(|| "1".into());
+    let attempt = parse_attempt(&attempt_text).ok_or_else(|| {
+        usage(format!(
+            "--workflow-run-attempt: invalid int value: {attempt_text:?}"
+        ))
+    })?;
+    Ok(LoadOptions {
+        workflow_id,
+        attempt,
+        keep_test_run,
+        threads: cli.threads,
+        max_file_bytes: cli.max_file_mib.saturating_mul(1 << 20),
+        gzip_level: cli.gzip_level,
+    })
+}
+
 /// Read the run's artifacts from the artifacts bucket, showing progress on stderr.
-fn fetch_from_s3(cli: &Cli, run_id: &str, attempt_text: &str) -> Result<Listing> {
+fn fetch_from_s3(
+    cli: &Cli,
+    run_id: &str,
+    attempt_text: &str,
+    progress: &FetchProgress,
+    show: bool,
+) -> Result<Listing> {
     // The reference formats the int argparse parsed into the prefix ("01" reads ".../1/").
     let attempt = parse_attempt(attempt_text).ok_or_else(|| {
         usage(format!(
@@ -186,10 +210,12 @@ fn fetch_from_s3(cli: &Cli, run_id: &str, attempt_text: &str) -> Result<Listing>
         zip_limits: cli.zip_limits(),
         concurrency: s3_source::DEFAULT_CONCURRENCY,
     };
-    let progress = FetchProgress::default();
+    if !show {
+        return Ok(s3_source::discover(&s3, &spec, progress)?);
+    }
     let started = Instant::now();
     let listing = std::thread::scope(|s| {
-        let worker = s.spawn(|| s3_source::discover(&s3, &spec, &progress));
+        let worker = s.spawn(|| s3_source::discover(&s3, &spec, progress));
         poll_progress(
             || worker.is_finished(),
             "{spinner} [{bar:30}] {bytes}/{total_bytes} {msg} ({elapsed})",
@@ -367,12 +393,7 @@ pub fn upload(cli: &Cli) -> Result<i32> {
         return Ok(exit::OK);
     }
     // --out-dir writes to a folder; otherwise the objects go where the seed puts them: S3.
-    let mut sink: Box<dyn Sink> = match &cli.out_dir {
-        Some(dir) => Box::new(FolderSink::new(dir)),
-        None => Box::new(S3Sink::new(
-            S3::connect(&cli.s3_settings()).map_err(|e| anyhow::anyhow!("S3: {e}"))?,
-        )),
-    };
+    let mut sink = sink_for(cli)?;
     let outcome = run_sink(&objects, sink.as_mut());
     if cli.json {
         print_json(cli, &run, &objects, Some(&outcome), started, false)?;
@@ -398,9 +419,21 @@ pub fn upload(cli: &Cli) -> Result<i32> {
     Ok(exit::OK)
 }
 
+/// Job names for additional_info (warnings on stderr); see [`job_names`].
+fn job_names_for(cli: &Cli, run: &LoadedRun) -> Result<std::collections::HashMap<i64, String>> {
+    let (names, warnings) = job_names(cli, run)?;
+    for w in &warnings {
+        warn_line("job names", w);
+    }
+    Ok(names)
+}
+
+/// Job names and what went wrong asking for them.
+pub type JobNames = (std::collections::HashMap<i64, String>, Vec<String>);
+
 /// Job names for additional_info: from `--job-names FILE`, else from GitHub's API (with
 /// GITHUB_TOKEN/GH_TOKEN); whatever is not found is `NoJobName`, with one warning.
-fn job_names_for(cli: &Cli, run: &LoadedRun) -> Result<std::collections::HashMap<i64, String>> {
+pub fn job_names(cli: &Cli, run: &LoadedRun) -> Result<JobNames> {
     let Some(path) = &cli.job_names else {
         let mut ids: Vec<i64> = run
             .files
@@ -415,10 +448,7 @@ fn job_names_for(cli: &Cli, run: &LoadedRun) -> Result<std::collections::HashMap
         let cfg =
             crate::github::GithubConfig::from_env(cli.github_api_url.clone(), &cli.artifacts_repo);
         let found = crate::github::job_names(&cfg, &ids);
-        for w in &found.warnings {
-            warn_line("job names", w);
-        }
-        return Ok(found.names);
+        return Ok((found.names, found.warnings));
     };
     let text =
         std::fs::read_to_string(path).with_context(|| format!("--job-names {}", path.display()))?;
@@ -429,10 +459,30 @@ fn job_names_for(cli: &Cli, run: &LoadedRun) -> Result<std::collections::HashMap
                 path.display()
             )
         })?;
-    Ok(map
+    let names = map
         .into_iter()
         .filter_map(|(k, v)| k.trim().parse::<i64>().ok().map(|id| (id, v)))
-        .collect())
+        .collect();
+    Ok((names, Vec::new()))
+}
+
+/// Whether browsing should ask for job names: a file was given or a token is at hand.
+/// Inspecting offline is normal, so no warning about a missing token then.
+pub fn wants_job_names(cli: &Cli) -> bool {
+    let has_token = ["GITHUB_TOKEN", "GH_TOKEN"]
+        .iter()
+        .any(|v| std::env::var(v).is_ok_and(|t| !t.trim().is_empty()));
+    cli.job_names.is_some() || has_token
+}
+
+/// Where `--upload` (and the TUI's commit) writes: `--out-dir`, else S3.
+pub fn sink_for(cli: &Cli) -> Result<Box<dyn Sink + Send>> {
+    Ok(match &cli.out_dir {
+        Some(dir) => Box::new(FolderSink::new(dir)),
+        None => Box::new(S3Sink::new(
+            S3::connect(&cli.s3_settings()).map_err(|e| anyhow::anyhow!("S3: {e}"))?,
+        )),
+    })
 }
 
 fn run_sink(objects: &[PlannedObject], sink: &mut dyn Sink) -> crate::upload::UploadOutcome {
@@ -509,12 +559,8 @@ fn print_json(
 /// Without `--upload` and without a terminal UI: a plain triage report on stdout.
 pub fn inspect(cli: &Cli) -> Result<i32> {
     let mut run = load_from_cli(cli, false)?;
-    // Job names only when asked for (a file) or a token is at hand: inspecting offline is
-    // normal, so no warning about a missing token here; artifact names label jobs then.
-    let has_token = ["GITHUB_TOKEN", "GH_TOKEN"]
-        .iter()
-        .any(|v| std::env::var(v).is_ok_and(|t| !t.trim().is_empty()));
-    if cli.job_names.is_some() || has_token {
+    // Without names, artifact names label jobs.
+    if wants_job_names(cli) {
         run.job_names = job_names_for(cli, &run)?;
     }
     if cli.json {

@@ -5,9 +5,29 @@ use std::collections::HashMap;
 
 use crate::report::Value;
 
-/// `test (default, 1, 5, linux.2xlarge)` from a report's first path component, as PyTorch's
-/// job names spell it; None when the artifact name has no such parts.
-pub fn artifact_label(first_component: &str) -> Option<String> {
+/// What an artifact's name says about its job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtifactParts {
+    pub job: String,
+    pub config: String,
+    pub shard: String,
+    pub num_shards: String,
+    pub runner: String,
+}
+
+impl ArtifactParts {
+    /// `test (default, 1, 5, linux.2xlarge)`, as PyTorch's job names spell it.
+    pub fn label(&self) -> String {
+        format!(
+            "{} ({}, {}, {}, {})",
+            self.job, self.config, self.shard, self.num_shards, self.runner
+        )
+    }
+}
+
+/// The parts of `unzipped-test-reports-<job>-<config>-<shard>-<num_shards>-<runner>_<id>`;
+/// None when the artifact name has no such parts.
+pub fn artifact_parts(first_component: &str) -> Option<ArtifactParts> {
     let stem = first_component.strip_prefix("unzipped-")?;
     let stem = stem
         .strip_prefix("test-reports-")
@@ -19,13 +39,19 @@ pub fn artifact_label(first_component: &str) -> Option<String> {
     let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     let i =
         (2..parts.len().saturating_sub(1)).find(|&i| numeric(parts[i]) && numeric(parts[i + 1]))?;
-    let (job, config) = (parts[0], parts[1..i].join("-"));
-    let runner = parts[i + 2..].join("-");
-    Some(format!(
-        "{job} ({config}, {}, {}, {runner})",
-        parts[i],
-        parts[i + 1]
-    ))
+    Some(ArtifactParts {
+        job: parts[0].to_string(),
+        config: parts[1..i].join("-"),
+        shard: parts[i].to_string(),
+        num_shards: parts[i + 1].to_string(),
+        runner: parts[i + 2..].join("-"),
+    })
+}
+
+/// `test (default, 1, 5, linux.2xlarge)` from a report's first path component, as PyTorch's
+/// job names spell it; None when the artifact name has no such parts.
+pub fn artifact_label(first_component: &str) -> Option<String> {
+    artifact_parts(first_component).map(|p| p.label())
 }
 
 /// Label per job id: the GitHub name if known, else the artifact label, else the id.

@@ -5,7 +5,8 @@
 //! [`source`] lists report files, [`report`] turns XML into Python-exact JSON values,
 //! [`load`] runs that in parallel into a [`run::LoadedRun`], [`stats`] summarises, and
 //! [`upload`] plans the objects and writes them to a sink. [`s3`] is the connection the S3
-//! source and the S3 sink share.
+//! source and the S3 sink share. The front-ends are [`headless`] (plain, JSON, `--upload`)
+//! and [`tui`], both reading the one [`run::LoadedRun`].
 
 #[cfg(feature = "net")]
 pub mod cli;
@@ -23,4 +24,6 @@ pub mod sample;
 pub mod sanitize;
 pub mod source;
 pub mod stats;
+#[cfg(feature = "net")]
+pub mod tui;
 pub mod upload;

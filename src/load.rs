@@ -72,8 +72,27 @@ struct Done {
     result: Result<Parsed, String>,
 }
 
+/// What one folded file added to the run, in run order: a front-end shows these while the
+/// rest loads.
+pub struct FileFolded<'a> {
+    pub index: usize,
+    pub info: &'a FileInfo,
+    pub notable: &'a [CaseBrief],
+    pub problems: &'a [Problem],
+}
+
 /// Load every report of `listing`.
 pub fn load(listing: Listing, opts: &LoadOptions, progress: &Progress) -> LoadedRun {
+    load_observed(listing, opts, progress, &mut |_| {})
+}
+
+/// [`load`], telling `observer` about each file as it is folded (on the folding thread).
+pub fn load_observed(
+    listing: Listing,
+    opts: &LoadOptions,
+    progress: &Progress,
+    observer: &mut dyn FnMut(FileFolded<'_>),
+) -> LoadedRun {
     let Listing {
         reports,
         td_exclusions,
@@ -160,6 +179,7 @@ pub fn load(listing: Listing, opts: &LoadOptions, progress: &Progress) -> Loaded
         for done in rx {
             pending.insert(done.index, done);
             while let Some(done) = pending.remove(&expected) {
+                let (notable_before, problems_before) = (run.notable.len(), run.problems.len());
                 fold(
                     &mut run,
                     &reports[expected],
@@ -168,6 +188,12 @@ pub fn load(listing: Listing, opts: &LoadOptions, progress: &Progress) -> Loaded
                     all.as_mut(),
                     progress,
                 );
+                observer(FileFolded {
+                    index: expected,
+                    info: run.files.last().expect("fold pushes the file"),
+                    notable: &run.notable[notable_before..],
+                    problems: &run.problems[problems_before..],
+                });
                 expected += 1;
                 let (lock, cv) = &folded;
                 *lock.lock().expect("no panics while held") = expected;
@@ -229,7 +255,7 @@ fn parse_file(
         if flags.failed() {
             failed.extend_from_slice(&lines[start..]);
             failed_docs += 1;
-            notable.push(CaseBrief::of(case, 0));
+            notable.push(CaseBrief::of(case, 0, n));
         }
         if flags.rerun {
             reruns += 1;
@@ -387,6 +413,20 @@ fn read_td_exclusions(run: &mut LoadedRun, opts: &LoadOptions) {
     }
 }
 
+/// The `test_run` lines of a run loaded without them: its reports parsed again.
+pub fn test_run_lines(run: &LoadedRun, opts: &LoadOptions, progress: &Progress) -> Lines {
+    let listing = Listing {
+        reports: run.reports.clone(),
+        description: run.description.clone(),
+        ..Listing::default()
+    };
+    let opts = LoadOptions {
+        keep_test_run: true,
+        ..opts.clone()
+    };
+    load(listing, &opts, progress).test_run.unwrap_or_default()
+}
+
 /// Re-read whole case documents by (file index, ordinal), in the order asked; each file is
 /// parsed once, files in parallel. A file that cannot be read again gives no documents.
 pub fn reread_cases(
@@ -394,9 +434,19 @@ pub fn reread_cases(
     wanted: &[(u32, u32)],
     workflow_id: &str,
 ) -> Vec<Option<Object>> {
+    reread_from(&run.reports, run.attempt, wanted, workflow_id)
+}
+
+/// [`reread_cases`] from the report list itself (a front-end has it before the load ends).
+pub fn reread_from(
+    reports: &[ReportFile],
+    attempt: i64,
+    wanted: &[(u32, u32)],
+    workflow_id: &str,
+) -> Vec<Option<Object>> {
     let opts = LoadOptions {
         workflow_id: workflow_id.to_string(),
-        attempt: run.attempt,
+        attempt,
         ..LoadOptions::default()
     };
     let mut by_file: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
@@ -415,7 +465,7 @@ pub fn reread_cases(
                     while let Some((file, positions)) =
                         jobs.get(next.fetch_add(1, Ordering::Relaxed))
                     {
-                        let Some(report) = run.reports.get(*file as usize) else {
+                        let Some(report) = reports.get(*file as usize) else {
                             continue;
                         };
                         if report.read_into(opts.max_file_bytes, &mut buf).is_err() {

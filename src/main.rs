@@ -35,7 +35,15 @@ fn run(cli: &Cli) -> anyhow::Result<i32> {
     }
     if cli.upload {
         headless::upload(cli)
-    } else {
+    } else if cli.plain || cli.json || !interactive() {
         headless::inspect(cli)
+    } else {
+        testscope::tui::run(cli)
     }
+}
+
+/// The TUI needs a terminal on both ends; piped or redirected, the plain report is printed.
+fn interactive() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::io::stdin().is_terminal()
 }

@@ -77,6 +77,8 @@ pub struct Lines {
 pub struct CaseBrief {
     /// Index into [`LoadedRun::files`].
     pub file_index: usize,
+    /// Position among the file's cases (with `file_index`, what re-reads the document).
+    pub ordinal: usize,
     pub classname: String,
     pub name: String,
     pub file: String,
@@ -89,7 +91,7 @@ pub struct CaseBrief {
 }
 
 impl CaseBrief {
-    pub fn of(case: &Object, file_index: usize) -> Self {
+    pub fn of(case: &Object, file_index: usize, ordinal: usize) -> Self {
         let text = |k: &str| case.get(k).map(display_value).unwrap_or_default();
         let reruns = match case.get("rerun") {
             Some(Value::List(items)) => items.len(),
@@ -102,6 +104,7 @@ impl CaseBrief {
             .unwrap_or_default();
         Self {
             file_index,
+            ordinal,
             classname: text("classname"),
             name: text("name"),
             file: text("file"),

@@ -70,12 +70,12 @@ impl S3 {
     /// here except what resolving the region may need (a profile, or instance metadata when
     /// nothing else names a region).
     pub fn connect(settings: &S3Settings) -> Result<S3, String> {
-        if let Some(url) = &settings.endpoint {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(format!(
-                    "the endpoint must be an http:// or https:// URL, got {url:?}"
-                ));
-            }
+        if let Some(url) = &settings.endpoint
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(format!(
+                "the endpoint must be an http:// or https:// URL, got {url:?}"
+            ));
         }
         // Two workers are plenty: the work is waiting on sockets, and parsing runs elsewhere.
         let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -436,10 +436,11 @@ fn server_stopped_mid_upload_leaves_only_complete_objects() {
         stopper.lock().unwrap().kill();
     })));
     let proxy = Proxy::start(upstream, move |h, _| {
-        if h.method == "PUT" && h.path() == third {
-            if let Some(hook) = hook.lock().unwrap().take() {
-                return Action::ForwardPartial(h.content_length / 2, hook);
-            }
+        if h.method == "PUT"
+            && h.path() == third
+            && let Some(hook) = hook.lock().unwrap().take()
+        {
+            return Action::ForwardPartial(h.content_length / 2, hook);
         }
         Action::Forward
     });

@@ -221,7 +221,7 @@ fn utf8(bytes: &[u8], base: usize) -> Result<&str, XmlError> {
 }
 
 fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String, XmlError> {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err(XmlError::new("truncated UTF-16 text"));
     }
     let units = bytes.chunks_exact(2).map(|c| unit([c[0], c[1]]));

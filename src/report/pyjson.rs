@@ -208,7 +208,7 @@ pub fn write_float(out: &mut Vec<u8>, f: f64) {
 /// candidates, both of which round-trip) upwards; Python's dtoa picks the even one. Given
 /// the digits `mantissa × 10^scale`, return the digits Python writes.
 fn round_half_even(f: f64, mantissa: u64, scale: i32) -> u64 {
-    if mantissa % 2 == 0 {
+    if mantissa.is_multiple_of(2) {
         return mantissa;
     }
     // |f| = odd × 2^e exactly.

@@ -21,7 +21,7 @@ fn camel(s: &str) -> String {
 
 /// gtest's `FormatTimeInMillisAsSeconds`: `0`, `0.003`, `1.5`.
 fn gtest_secs(ms: u64) -> String {
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         return (ms / 1000).to_string();
     }
     let mut s = format!("{}.{:03}", ms / 1000, ms % 1000);

@@ -304,7 +304,7 @@ impl ClassSpec {
         } else {
             format!("_{rep}")
         };
-        if self.brackets && k % 3 == 0 {
+        if self.brackets && k.is_multiple_of(3) {
             let mode = if k % 2 == 1 { "dynamic" } else { "static" };
             return format!("test_{a}_{b}{tail}[{}-{mode}]", self.device);
         }

@@ -258,6 +258,19 @@ impl CaseTable {
         Value::Str(self.name_text[start..self.name_end[row] as usize].into())
     }
 
+    /// A case's name when it is a string (nearly always), without copying it.
+    pub fn name_str(&self, row: usize) -> Option<&str> {
+        if self.odd_names.contains_key(&(row as u32)) {
+            return None;
+        }
+        let start = if row == 0 {
+            0
+        } else {
+            self.name_end[row - 1] as usize
+        };
+        Some(&self.name_text[start..self.name_end[row] as usize])
+    }
+
     /// The value of a column, or `default` (as a string) when the case lacks the key.
     pub fn value_or(&self, id: ValueId, default: &str) -> Value {
         self.values

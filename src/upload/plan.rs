@@ -57,6 +57,16 @@ impl PlannedObject {
 /// The objects, in upload order. `test_run` is present only when the gate allows it and the
 /// run was loaded with its cases kept.
 pub fn plan(run: &LoadedRun, ctx: &UploadContext) -> Vec<PlannedObject> {
+    plan_with(run, run.test_run.as_ref(), ctx)
+}
+
+/// [`plan`] with the `test_run` lines given apart (a front-end that loaded without them
+/// reads them again only when the gate asks for them).
+pub fn plan_with(
+    run: &LoadedRun,
+    test_run: Option<&Lines>,
+    ctx: &UploadContext,
+) -> Vec<PlannedObject> {
     let mut objects = Vec::new();
     let mut object = |collection: &'static str, documents: u64, body: GzipBuilder| {
         objects.push(PlannedObject {
@@ -80,7 +90,7 @@ pub fn plan(run: &LoadedRun, ctx: &UploadContext) -> Vec<PlannedObject> {
     object("failed_test_runs", run.failed.docs, lines_body(&run.failed));
 
     if ctx.uploads_test_run()
-        && let Some(all) = &run.test_run
+        && let Some(all) = test_run
     {
         object("test_run", all.docs, lines_body(all));
     }

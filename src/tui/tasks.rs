@@ -1,0 +1,177 @@
+//! Background work: loading the run, filtering big lists, re-reading a case, planning and
+//! uploading. Each reports through `send` (the runtime's one channel); tests call these
+//! directly and feed the messages back to the app.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use super::action::{Folded, Msg, Planned};
+use super::app::Task;
+use super::list::{self, Data};
+use super::model::Model;
+use crate::cli::Cli;
+use crate::headless;
+use crate::load::{self, LoadOptions, Progress};
+use crate::run::{Problem, ProblemKind};
+use crate::source::s3::FetchProgress;
+use crate::upload::{self, UploadContext};
+
+/// Counters the header shows while the run loads.
+#[derive(Debug, Default)]
+pub struct LoadCounters {
+    pub load: Progress,
+    pub fetch: FetchProgress,
+}
+
+/// List the source and load the run, reporting files as they are folded.
+pub fn load_run(cli: &Cli, counters: &LoadCounters, send: &dyn Fn(Msg)) {
+    let listing = match headless::listing_from_cli(cli, &counters.fetch, false) {
+        Ok(l) => l,
+        Err(e) => return send(Msg::LoadFailed(format!("{e:#}"))),
+    };
+    let opts = match headless::load_options(cli, &listing, false) {
+        Ok(o) => o,
+        Err(e) => return send(Msg::LoadFailed(format!("{e:#}"))),
+    };
+    let problems = listing
+        .problems
+        .iter()
+        .map(|(file, message)| Problem {
+            file: file.clone(),
+            kind: ProblemKind::Unreadable,
+            message: message.clone(),
+        })
+        .collect();
+    send(Msg::Listed {
+        description: listing.description.clone(),
+        workflow_id: opts.workflow_id.clone(),
+        run_id_known: cli.workflow_run_id.is_some() || listing.run_id.is_some(),
+        attempt: opts.attempt,
+        reports: listing.reports.clone(),
+        problems,
+    });
+    // Listing problems were sent above; the run's own copy stays for the uploads.
+    let mut batch = Folded::default();
+    let mut last = Instant::now();
+    let mut skip_problems = listing.problems.len();
+    let mut run = load::load_observed(listing, &opts, &counters.load, &mut |f| {
+        batch.add(&f);
+        let listed = skip_problems.min(batch.problems.len());
+        batch.problems.drain(..listed);
+        skip_problems -= listed;
+        if batch.files.len() >= 256 || last.elapsed() >= Duration::from_millis(100) {
+            send(Msg::Folded(std::mem::take(&mut batch)));
+            last = Instant::now();
+        }
+    });
+    if !batch.files.is_empty() {
+        send(Msg::Folded(batch));
+    }
+    if headless::wants_job_names(cli)
+        && let Ok((names, _)) = headless::job_names(cli, &run)
+    {
+        run.job_names = names;
+    }
+    send(Msg::Loaded(Arc::new(run)));
+}
+
+/// Carry out one task of the app (Copy is the runtime's: it writes to the terminal).
+pub fn execute(task: Task, cli: &Cli, model: &Arc<Model>, send: &dyn Fn(Msg)) {
+    match task {
+        Task::Compute {
+            view,
+            depth,
+            generation,
+            kind,
+            base,
+            query,
+            status,
+            sort,
+            latest,
+        } => {
+            let data = Data { model, plan: &[] };
+            let stale = || latest.load(Ordering::Relaxed) != generation;
+            if let Some(shown) = list::compute(data, kind, &base, &query, status, sort, &stale) {
+                send(Msg::Computed {
+                    view,
+                    depth,
+                    generation,
+                    shown,
+                });
+            }
+        }
+        Task::Reread(key) => {
+            let found =
+                load::reread_from(&model.reports, model.attempt, &[key], &model.workflow_id);
+            let result = found
+                .into_iter()
+                .next()
+                .flatten()
+                .ok_or_else(|| "the report file could not be read again".to_string());
+            send(Msg::Case { key, result });
+        }
+        Task::Plan { branch, repo } => send(Msg::Planned(plan(cli, model, branch, repo))),
+        Task::Upload(objects) => {
+            let outcome = headless::sink_for(cli).map(|mut sink| {
+                upload::execute(&objects, sink.as_mut(), |i, _| send(Msg::Uploading(i)))
+            });
+            send(match outcome {
+                Ok(o) => Msg::Uploaded {
+                    written: o.written,
+                    failed: o.failed.map(|e| e.to_string()),
+                },
+                Err(e) => Msg::Uploaded {
+                    written: Vec::new(),
+                    failed: Some(format!("{e:#}")),
+                },
+            });
+        }
+        Task::Copy(_) => {}
+    }
+}
+
+/// The same plan as `--upload`: job names asked for the same way, test_run read again
+/// when the gate lets it through.
+fn plan(cli: &Cli, model: &Model, branch: Option<String>, repo: String) -> Result<Planned, String> {
+    let run = model.run.as_ref().ok_or("the run is still loading")?;
+    if !model.run_id_known {
+        return Err(
+            "the workflow run id is unknown: start testscope with --workflow-run-id \
+                    and --workflow-run-attempt to commit"
+                .into(),
+        );
+    }
+    let (job_names, warnings) = if run.job_names.is_empty() {
+        headless::job_names(cli, run).map_err(|e| format!("{e:#}"))?
+    } else {
+        (run.job_names.clone(), Vec::new())
+    };
+    let ctx = UploadContext {
+        workflow_run_id: model.workflow_id.clone(),
+        attempt: model.attempt,
+        head_branch: branch,
+        head_repository: repo,
+        stats_bucket: cli.stats_bucket.clone(),
+        gzip_level: cli.gzip_level,
+        job_names,
+    };
+    let test_run = ctx.uploads_test_run();
+    let lines = test_run.then(|| {
+        let opts = LoadOptions {
+            workflow_id: model.workflow_id.clone(),
+            attempt: model.attempt,
+            keep_test_run: true,
+            threads: cli.threads,
+            max_file_bytes: cli.max_file_mib.saturating_mul(1 << 20),
+            gzip_level: cli.gzip_level,
+        };
+        load::test_run_lines(run, &opts, &Progress::default())
+    });
+    let objects = upload::plan::plan_with(run, lines.as_ref(), &ctx);
+    Ok(Planned {
+        objects,
+        warnings,
+        test_run,
+    })
+}
