@@ -437,8 +437,13 @@ pub fn footer(scope: Scope) -> Vec<(String, &'static str)> {
                 .iter()
                 .filter(move |cmd| cmd.scope == *s && cmd.footer)
         })
-        .map(|cmd| (cmd.keys[0].name(), cmd.help))
+        .map(|cmd| (cmd.keys[0].name(), short(cmd.help)))
         .collect()
+}
+
+/// The footer's form of a help text: up to a colon or parenthesis.
+fn short(help: &'static str) -> &'static str {
+    help.split([':', '(']).next().unwrap_or(help).trim_end()
 }
 
 /// Help lines: every command of every scope, keys joined.
