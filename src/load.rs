@@ -248,10 +248,13 @@ fn parse_file(
     let mut notable = Vec::new();
     let unique_base = (index as u64) << 32;
     for (n, case) in cases.iter().enumerate() {
-        let start = lines.len();
-        pyjson::write_object(lines, case);
-        lines.push(b'\n');
         let flags = CaseFlags::of(case);
+        // Every case's JSON line only when test_run is kept; else just the failed ones'.
+        let start = lines.len();
+        if opts.keep_test_run || flags.failed() {
+            pyjson::write_object(lines, case);
+            lines.push(b'\n');
+        }
         if flags.failed() {
             failed.extend_from_slice(&lines[start..]);
             failed_docs += 1;

@@ -99,14 +99,21 @@ fn every_view_snapshot() {
     let (mut app, cli) = sample();
     for view in View::ALL {
         act(&mut app, &cli, &[Action::GoView(view)]);
-        insta::assert_snapshot!(format!("view_{}", view.title().to_lowercase()), screen(&app));
+        insta::assert_snapshot!(
+            format!("view_{}", view.title().to_lowercase()),
+            screen(&app)
+        );
     }
 }
 
 #[test]
 fn detail_pane_snapshots_and_search() {
     let (mut app, cli) = sample();
-    act(&mut app, &cli, &[Action::GoView(View::Reruns), Action::Open]);
+    act(
+        &mut app,
+        &cli,
+        &[Action::GoView(View::Reruns), Action::Open],
+    );
     let Screen::Detail(d) = app.top() else {
         panic!("Enter on a case opens its detail")
     };
@@ -182,7 +189,11 @@ fn navigation_moves_and_scrolls() {
     act(&mut app, &cli, &[Action::ScrollDown]);
     assert_eq!(list(&app).selected, 6);
     let cols = testscope::tui::layout::columns(ListKind::Summary, a.table_header);
-    act(&mut app, &cli, &[Action::Click(cols[4].x, a.table_header.y)]);
+    act(
+        &mut app,
+        &cli,
+        &[Action::Click(cols[4].x, a.table_header.y)],
+    );
     let sort = list(&app).sort.expect("a header click sorts");
     assert_eq!((sort.column, sort.descending), (4, true));
 }
@@ -202,7 +213,10 @@ fn filter_status_and_sort() {
         .collect();
     assert!(names.len() < 27, "{names:?}");
     assert_eq!(
-        names.iter().filter(|n| *n == "test_showcase_long_traceback").count(),
+        names
+            .iter()
+            .filter(|n| *n == "test_showcase_long_traceback")
+            .count(),
         3,
         "fuzzy: letters in order ({names:?})"
     );
@@ -234,7 +248,11 @@ fn filter_status_and_sort() {
     );
 
     // Sort the summary by tests, descending, then reverse.
-    act(&mut app, &cli, &[Action::GoView(View::Summary), Action::SortBy(4)]);
+    act(
+        &mut app,
+        &cli,
+        &[Action::GoView(View::Summary), Action::SortBy(4)],
+    );
     let run = app.model.run.clone().unwrap();
     let tests: Vec<u64> = list(&app)
         .shown
@@ -273,7 +291,10 @@ fn drill_down_lists_a_class_then_a_case() {
 
     // Jobs and invoking files drill down too; their counts add up.
     act(&mut app, &cli, &[Action::GoView(View::Jobs), Action::Open]);
-    assert_eq!(list(&app).shown.len() as u64, app.model.jobs[0].counts.tests);
+    assert_eq!(
+        list(&app).shown.len() as u64,
+        app.model.jobs[0].counts.tests
+    );
     let jobs: u64 = app.model.jobs.iter().map(|j| j.counts.tests).sum();
     let files: u64 = app.model.invoking.iter().map(|f| f.counts.tests).sum();
     assert_eq!((jobs, files), (300, 300));
@@ -307,7 +328,10 @@ fn commit_writes_the_batch_path_objects() {
         std::fs::read_dir(out.path()).unwrap().next().is_none(),
         "nothing is written before confirmation"
     );
-    insta::assert_snapshot!("commit_confirm", screen(&app).replace(out.path().to_str().unwrap(), "<out>"));
+    insta::assert_snapshot!(
+        "commit_confirm",
+        screen(&app).replace(out.path().to_str().unwrap(), "<out>")
+    );
     act(&mut app, &cli, &[Action::Confirm]);
     assert_eq!(app.commit.as_ref().unwrap().stage, CommitStage::Done);
     assert!(app.plan.iter().all(|r| r.result == "written"));
@@ -324,7 +348,11 @@ fn commit_writes_the_batch_path_objects() {
     assert!(app.commit.is_none());
 
     // Cancelling the form writes nothing and keeps the app running.
-    act(&mut app, &cli, &[Action::Commit, Action::InputAccept, Action::Back]);
+    act(
+        &mut app,
+        &cli,
+        &[Action::Commit, Action::InputAccept, Action::Back],
+    );
     assert!(app.commit.is_none() && !app.quit);
 }
 
@@ -361,8 +389,15 @@ fn a_failed_upload_is_shown_and_the_app_keeps_running() {
     let mut app = load(&cli);
     act(&mut app, &cli, &[Action::Commit]);
     let c = app.commit.as_ref().unwrap();
-    assert_eq!(c.stage, CommitStage::Confirm, "flags give branch and repository");
-    assert!(!c.test_run, "a pull request branch does not upload test_run");
+    assert_eq!(
+        c.stage,
+        CommitStage::Confirm,
+        "flags give branch and repository"
+    );
+    assert!(
+        !c.test_run,
+        "a pull request branch does not upload test_run"
+    );
     assert_eq!(app.plan.len(), 6);
     act(&mut app, &cli, &[Action::Confirm]);
     assert!(matches!(
@@ -370,7 +405,15 @@ fn a_failed_upload_is_shown_and_the_app_keeps_running() {
         CommitStage::Failed(_)
     ));
     assert_eq!(app.plan[0].result, "FAILED");
-    act(&mut app, &cli, &[Action::Confirm, Action::GoView(View::Failures), Action::Down]);
+    act(
+        &mut app,
+        &cli,
+        &[
+            Action::Confirm,
+            Action::GoView(View::Failures),
+            Action::Down,
+        ],
+    );
     assert!(!app.quit && app.commit.is_none());
 }
 
@@ -388,7 +431,14 @@ fn help_small_terminal_and_no_color() {
     assert!(app.help.is_none());
     insta::assert_snapshot!("too_small", screen(&app));
 
-    act(&mut app, &cli, &[Action::Resize(SIZE.0, SIZE.1), Action::GoView(View::Failures)]);
+    act(
+        &mut app,
+        &cli,
+        &[
+            Action::Resize(SIZE.0, SIZE.1),
+            Action::GoView(View::Failures),
+        ],
+    );
     let colored = buffer(&app);
     app.settings.color = false;
     let plain = buffer(&app);
@@ -430,7 +480,11 @@ fn report_text_is_inert_on_screen() {
     act(&mut app, &cli, &[Action::Open]);
     let detail = screen(&app);
     // The file column is cut; the problem's detail shows the whole path.
-    act(&mut app, &cli, &[Action::Back, Action::GoView(View::Problems), Action::Open]);
+    act(
+        &mut app,
+        &cli,
+        &[Action::Back, Action::GoView(View::Problems), Action::Open],
+    );
     let problems = screen(&app);
     act(&mut app, &cli, &[Action::GoView(View::Files)]);
     let files = screen(&app);
@@ -439,7 +493,10 @@ fn report_text_is_inert_on_screen() {
         assert!(!s.contains('\u{202e}'));
     }
     assert!(list_screen.contains("Evil\\x9b6n"), "{list_screen}");
-    assert!(list_screen.contains("test_\\x7fdel\\u{202e}rtl"), "{list_screen}");
+    assert!(
+        list_screen.contains("test_\\x7fdel\\u{202e}rtl"),
+        "{list_screen}"
+    );
     assert!(detail.contains("trace\\x9b1;1Hline"), "{detail}");
     assert!(problems.contains("raw\\x1b[2J.xml"), "{problems}");
     assert!(files.contains("test_\\x1b]0;pwned\\x07evil"), "{files}");
@@ -468,13 +525,21 @@ fn loading_shows_what_is_in_so_far() {
     }
     assert!(app.loading);
     act(&mut app, &cli, &[Action::GoView(View::Failures)]);
-    assert_eq!(list(&app).shown.len(), 27, "failures are browsable before the end");
+    assert_eq!(
+        list(&app).shown.len(),
+        27,
+        "failures are browsable before the end"
+    );
     act(&mut app, &cli, &[Action::Open]);
     let Screen::Detail(d) = app.top() else {
         panic!()
     };
     assert!(!d.loading, "a case opens while loading");
-    act(&mut app, &cli, &[Action::Back, Action::GoView(View::Summary)]);
+    act(
+        &mut app,
+        &cli,
+        &[Action::Back, Action::GoView(View::Summary)],
+    );
     assert!(screen(&app).contains("available when every file is loaded"));
     act(&mut app, &cli, &[Action::Commit]);
     assert!(app.commit.is_none(), "no commit before the run is in");

@@ -381,9 +381,16 @@ impl App {
             Action::Open => return self.open(),
             Action::StartFilter => {
                 self.typing = true;
-                if let Screen::List(l) = self.top_mut() {
-                    l.query.clear();
-                    return self.recompute_top();
+                match self.top_mut() {
+                    Screen::List(l) => {
+                        l.query.clear();
+                        return self.recompute_top();
+                    }
+                    Screen::Detail(d) => {
+                        d.query.clear();
+                        d.matches.clear();
+                        d.current = 0;
+                    }
                 }
             }
             Action::CycleStatus => {

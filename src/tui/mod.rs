@@ -78,16 +78,8 @@ pub fn action_for(app: &App, e: &Event) -> Option<Action> {
     }
 }
 
-enum Input {
-    Term(Event),
-    Msg(Msg),
-}
-
-/// Run the TUI until the user quits.
-pub fn run(cli: &Cli) -> Result<i32> {
-    headless::check_source(cli)?;
-    let mut term = terminal::Terminal::enter()?;
-    let size = term.size()?;
+/// The app as it opens, before anything is listed: the source as the flags name it.
+pub fn initial_app(cli: &Cli, size: (u16, u16)) -> App {
     let description = cli
         .report_path()
         .map(|p| p.display().to_string())
@@ -98,7 +90,19 @@ pub fn run(cli: &Cli) -> Result<i32> {
         1,
         Vec::new(),
     );
-    let mut app = App::new(model, settings(cli), size);
+    App::new(model, settings(cli), size)
+}
+
+enum Input {
+    Term(Event),
+    Msg(Msg),
+}
+
+/// Run the TUI until the user quits.
+pub fn run(cli: &Cli) -> Result<i32> {
+    headless::check_source(cli)?;
+    let mut term = terminal::Terminal::enter()?;
+    let mut app = initial_app(cli, term.size()?);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()?;
@@ -154,9 +158,14 @@ async fn event_loop(cli: &Cli, term: &mut terminal::Terminal, app: &mut App) -> 
         let Some(first) = input else { break };
         // Apply everything already queued, then draw once.
         let mut next = Some(first);
+        let mut keyed = false;
         while let Some(input) = next.take() {
             let tasks = match input {
                 Input::Term(e) => match action_for(app, &e) {
+                    _ if panic_for_test && matches!(e, Event::Key(_)) => {
+                        keyed = true;
+                        Vec::new()
+                    }
                     Some(a) => app.act(a),
                     None => Vec::new(),
                 },
@@ -171,9 +180,10 @@ async fn event_loop(cli: &Cli, term: &mut terminal::Terminal, app: &mut App) -> 
             break;
         }
         term.draw(app, Some(&counters))?;
-        // A test hook: prove the terminal is restored when the app panics.
-        if panic_for_test {
-            panic!("TESTSCOPE_TEST_PANIC: deliberate panic after the first update");
+        // A test hook (tests/tui_pty.rs): prove the terminal is restored when the app
+        // panics while running, here on the first key.
+        if keyed {
+            panic!("TESTSCOPE_TEST_PANIC: deliberate panic on the first key");
         }
     }
     stop.store(true, Ordering::Relaxed);
