@@ -7,21 +7,7 @@
 #
 # Reports the minimum wall time of the repeats (the machine is shared; the minimum is the
 # least disturbed run) and the largest peak RSS.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-profile="${1:-pytorch}"
-repeats="${2:-5}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/testscope-target}"
-out="bench/out"
-mkdir -p "$out"
-
-cargo build --release --locked --bin testscope --bin testscope-gen --example floor >&2
-bin="$CARGO_TARGET_DIR/release"
-run="$out/$profile"
-if [ ! -d "$run/gha-artifacts" ]; then
-  "$bin/testscope-gen" --profile "$profile" --out "$run" >&2
-fi
-artifacts=$(ls -d "$run"/gha-artifacts/pytorch/pytorch/*/*/artifact | head -n 1)
+BUILD="--bin testscope --example floor" . "$(dirname "$0")/setup.sh" "$@"
 run_id=$(basename "$(dirname "$(dirname "$artifacts")")")
 attempt=$(basename "$(dirname "$artifacts")")
 

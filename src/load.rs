@@ -114,6 +114,11 @@ pub fn load_observed(
             message,
         }));
     read_td_exclusions(&mut run, opts);
+    // A testcase takes well over 64 bytes of XML and its name less than its XML: bounds
+    // from the sizes known up front (see CaseTable::reserve).
+    let xml_bytes: u64 = reports.iter().map(|r| r.size).sum();
+    let xml_bytes = usize::try_from(xml_bytes).unwrap_or(usize::MAX);
+    run.cases.reserve(xml_bytes / 64, xml_bytes / 4);
     progress
         .files_total
         .store(reports.len() as u64, Ordering::Relaxed);

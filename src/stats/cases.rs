@@ -224,6 +224,21 @@ impl CaseTable {
         self.flags.is_empty()
     }
 
+    /// Room for `cases` more cases with `name_bytes` of names. Growing by doubling would
+    /// hold the old and the new buffer at once (a third of the peak memory on a PyTorch
+    /// run); capacity that is never written costs address space, not memory.
+    pub fn reserve(&mut self, cases: usize, name_bytes: usize) {
+        self.file_index.reserve(cases);
+        self.ordinal.reserve(cases);
+        self.flags.reserve(cases);
+        self.time.reserve(cases);
+        self.group_key.reserve(cases);
+        self.file.reserve(cases);
+        self.classname.reserve(cases);
+        self.name_end.reserve(cases);
+        self.name_text.reserve(name_bytes);
+    }
+
     pub fn push(&mut self, file_index: usize, ordinal: usize, row: CaseRow) {
         let mut intern = |v: Option<Value>| v.map_or(ABSENT, |v| self.values.intern(&v));
         let (file, classname) = (intern(row.file), intern(row.classname));

@@ -1,0 +1,19 @@
+# Shared by bench/*.sh (sourced): arguments, build dir, and the generated run.
+#   BUILD="<cargo build targets>" . bench/setup.sh "$@"
+# sets profile, repeats, bin (release dir), run (the generated run) and artifacts.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+profile="${1:-pytorch}"
+repeats="${2:-5}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/testscope-target}"
+out="bench/out"
+mkdir -p "$out"
+
+# shellcheck disable=SC2086
+cargo build --release --locked --bin testscope-gen $BUILD >&2
+bin="$CARGO_TARGET_DIR/release"
+run="$out/$profile"
+if [ ! -d "$run/gha-artifacts" ]; then
+  "$bin/testscope-gen" --profile "$profile" --out "$run" >&2
+fi
+artifacts=$(ls -d "$run"/gha-artifacts/pytorch/pytorch/*/*/artifact | head -n 1)
