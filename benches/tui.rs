@@ -41,7 +41,15 @@ fn run_dir(profile: &str) -> PathBuf {
     let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bench/out");
     let dir = out.join(profile);
     if !dir.join("gha-artifacts").is_dir() {
-        let opts = testscope::sample::GenOptions::profile(profile).expect("a known profile");
+        let opts = match profile {
+            // `cargo test --all-targets` runs each benchmark once: a run just big enough
+            // for the Cases view to be filtered on a worker (24,000 cases), quick to make.
+            "smoke" => testscope::sample::GenOptions {
+                cases_per_file: 600,
+                ..testscope::sample::GenOptions::profile("small").expect("a known profile")
+            },
+            p => testscope::sample::GenOptions::profile(p).expect("a known profile"),
+        };
         let tmp = out.join(format!(".{profile}.tmp{}", std::process::id()));
         eprintln!("generating the {profile} profile into {}", dir.display());
         testscope::sample::generate(&opts, &tmp).expect("generate the run");
@@ -204,7 +212,10 @@ fn back(ui: &mut Ui) {
 }
 
 fn benches(c: &mut Criterion) {
-    let profile = std::env::var("TUI_BENCH_PROFILE").unwrap_or_else(|_| "pytorch".into());
+    // Without --bench, cargo test is running the benchmarks once as a check.
+    let benchmarking = std::env::args().any(|a| a == "--bench");
+    let default = if benchmarking { "pytorch" } else { "smoke" };
+    let profile = std::env::var("TUI_BENCH_PROFILE").unwrap_or_else(|_| default.into());
     let (app, cli) = load(&profile);
     let cli = &cli;
     let ui = &mut Ui {
@@ -290,9 +301,16 @@ fn benches(c: &mut Criterion) {
         "filter keystroke: Summary 'x' act + frame (UI thread)",
         |b| {
             b.iter_custom(|iters| {
-                action_frame(iters, ui, Action::InputChar('x'), one_compute, |ui| {
-                    let _ = ui.app.act(Action::InputBackspace);
-                })
+                // On the pytorch profile a worker filters; on the smoke run the UI thread does.
+                action_frame(
+                    iters,
+                    ui,
+                    Action::InputChar('x'),
+                    |_| {},
+                    |ui| {
+                        let _ = ui.app.act(Action::InputBackspace);
+                    },
+                )
             })
         },
     );
