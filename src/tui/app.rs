@@ -174,11 +174,16 @@ impl App {
         let stacks = View::ALL
             .iter()
             .map(|v| {
-                vec![Screen::List(ListScreen::new(
-                    root_kind(*v),
-                    root_title(*v),
-                    Vec::new(),
-                ))]
+                let mut l = ListScreen::new(root_kind(*v), root_title(*v), Vec::new());
+                // Reruns: the flaky ones (passed in the end) apart from those that still
+                // failed, by sorting on the outcome.
+                if *v == View::Reruns {
+                    l.sort = Some(Sort {
+                        column: 0,
+                        descending: true,
+                    });
+                }
+                vec![Screen::List(l)]
             })
             .collect();
         let mut app = Self {

@@ -204,6 +204,15 @@ fn list_screen(buf: &mut Buffer, a: &layout::Areas, app: &App, l: &ListScreen, t
         format!(" {}", inert(&l.title)),
         Style::new().add_modifier(Modifier::BOLD),
     )];
+    if app.view == View::Reruns && app.stack().len() == 1 {
+        let reruns = app.model.notable().iter().filter(|b| b.reruns > 0);
+        let (flaky, other): (Vec<_>, Vec<_>) =
+            reruns.partition(|b| b.status == crate::stats::CaseStatus::Success);
+        spans.push(Span::styled(
+            format!("  {} flaky, {} still not passing", flaky.len(), other.len()),
+            theme.fg(Color::Yellow),
+        ));
+    }
     if app.typing || !l.query.is_empty() {
         spans.push(Span::raw("  /"));
         spans.push(Span::styled(inert(&l.query).into_owned(), theme.matched()));
