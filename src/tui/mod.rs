@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use ratatui::crossterm::event::{self, Event, KeyEventKind, MouseButton, MouseEventKind};
 
 use crate::cli::Cli;
@@ -101,6 +101,10 @@ enum Input {
 /// Run the TUI until the user quits.
 pub fn run(cli: &Cli) -> Result<i32> {
     headless::check_source(cli)?;
+    // A path that is not there is said on the normal screen, before the UI takes it over.
+    if let Some(path) = cli.report_path() {
+        std::fs::metadata(path).with_context(|| path.display().to_string())?;
+    }
     let mut term = terminal::Terminal::enter()?;
     let mut app = initial_app(cli, term.size()?);
     let runtime = tokio::runtime::Builder::new_current_thread()
