@@ -3,6 +3,8 @@
 //! TestBackend (tests/snapshots/), state is asserted directly.
 #![cfg(feature = "net")]
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 
 use clap::Parser;
@@ -337,10 +339,10 @@ fn commit_writes_the_batch_path_objects() {
     assert!(app.plan.iter().all(|r| r.result == "written"));
     for row in &app.plan {
         let key = row.location.replacen("ossci-raw-job-status/", "", 1);
-        let ours = gunzip(&out.path().join("ossci-raw-job-status").join(&key));
-        let golden = gunzip(
-            &std::path::Path::new("tests/golden/sample/expected-named/ossci-raw-job-status")
-                .join(&key),
+        let read = |p: std::path::PathBuf| common::gunzip(&std::fs::read(p).unwrap());
+        let ours = read(out.path().join("ossci-raw-job-status").join(&key));
+        let golden = read(
+            common::project("tests/golden/sample/expected-named/ossci-raw-job-status").join(&key),
         );
         assert!(ours == golden, "{key} differs from the reference");
     }
@@ -354,20 +356,6 @@ fn commit_writes_the_batch_path_objects() {
         &[Action::Commit, Action::InputAccept, Action::Back],
     );
     assert!(app.commit.is_none() && !app.quit);
-}
-
-fn gunzip(path: &std::path::Path) -> Vec<u8> {
-    use std::io::Read;
-    let raw = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .unwrap();
-        out
-    } else {
-        raw
-    }
 }
 
 #[test]

@@ -3,6 +3,8 @@
 //! a vt100 parser. Keys go in as bytes; every assertion waits for text to appear on the
 //! parsed screen (with a generous deadline that only guards against hangs).
 
+mod common;
+
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -257,29 +259,6 @@ fn files_below(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// The bytes, gunzipped when they are gzip (golden files are; a plain file is taken as is).
-fn body(bytes: Vec<u8>) -> Vec<u8> {
-    if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&bytes[..])
-            .read_to_end(&mut out)
-            .expect("valid gzip");
-        out
-    } else {
-        bytes
-    }
-}
-
-const OBJECTS: [&str; 7] = [
-    "test_run_summary",
-    "failed_test_runs",
-    "test_run",
-    "additional_info/reruns",
-    "additional_info/td_exclusions",
-    "additional_info/invoking_file_summary",
-    "additional_info/test_status",
-];
-
 #[test]
 fn browse_search_and_commit_in_a_real_terminal() {
     let out = tempfile::tempdir().unwrap();
@@ -407,7 +386,7 @@ fn browse_search_and_commit_in_a_real_terminal() {
 
     // The objects, byte for byte (decompressed) what the reference wrote.
     let expected = manifest_dir().join("tests/golden/sample/expected-named");
-    let want: Vec<PathBuf> = OBJECTS
+    let want: Vec<PathBuf> = common::ALL
         .iter()
         .map(|c| {
             Path::new("ossci-raw-job-status")
@@ -423,8 +402,8 @@ fn browse_search_and_commit_in_a_real_terminal() {
         "exactly the 7 objects, nothing else"
     );
     for rel in &want {
-        let got = body(std::fs::read(out.path().join(rel)).unwrap());
-        let golden = body(std::fs::read(expected.join(rel)).unwrap());
+        let got = common::gunzip(&std::fs::read(out.path().join(rel)).unwrap());
+        let golden = common::gunzip(&std::fs::read(expected.join(rel)).unwrap());
         assert!(
             got == golden,
             "{}: {} bytes written, {} expected, first difference at byte {:?}",
