@@ -15,6 +15,13 @@ fn main() {
     let cli = Cli::parse();
     let code = match run(&cli) {
         Ok(code) => code,
+        // `testscope PATH | head`: a reader that stops early is not an error.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            exit::OK
+        }
         Err(e) => {
             let code = e.downcast_ref::<Exit>().map_or(exit::FAILED, |x| x.code);
             eprintln!("testscope: {e:#}");
