@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, mpsc};
 
-use crate::report::{Enrichment, Object, Value, meta, parse_report, pyjson, pynum};
+use crate::report::{Enrichment, Object, Value, meta, parse_cases, parse_report, pyjson, pynum};
 use crate::run::{CaseBrief, FileInfo, Lines, LoadedRun, Problem, ProblemKind};
 use crate::source::{Listing, ReportFile};
 use crate::stats::cases::CaseRow;
@@ -241,7 +241,8 @@ fn parse_file(
     file.read_into(opts.max_file_bytes, &mut scratch.xml)
         .map_err(|e| e.reason())?;
     let enrichment = enrichment_for(file, opts);
-    let cases = parse_report(&scratch.xml, &enrichment).map_err(|e| e.to_string())?;
+    // Cases stay unenriched: only their JSON lines need the four keys.
+    let cases = parse_cases(&scratch.xml).map_err(|e| e.to_string())?;
     let lines = &mut scratch.lines;
     lines.clear();
     let mut failed = Vec::new();
@@ -252,12 +253,13 @@ fn parse_file(
     let mut missing_time = Vec::new();
     let mut notable = Vec::new();
     let unique_base = (index as u64) << 32;
-    for (n, case) in cases.iter().enumerate() {
+    for (n, owned) in cases.into_iter().enumerate() {
+        let case = &owned;
         let flags = CaseFlags::of(case);
         // Every case's JSON line only when test_run is kept; else just the failed ones'.
         let start = lines.len();
         if opts.keep_test_run || flags.failed() {
-            pyjson::write_object(lines, case);
+            enrichment.write_enriched(lines, case);
             lines.push(b'\n');
         }
         if flags.failed() {
@@ -273,7 +275,7 @@ fn parse_file(
             missing_time.push(case_label(case));
         }
         let key = case_key(case, unique_base + n as u64);
-        rows.push(CaseRow::of(case, flags, time, &key, unique_base + n as u64));
+        rows.push(CaseRow::of(owned, flags, time, &key, unique_base + n as u64));
         keys.push(key);
     }
     let all = opts

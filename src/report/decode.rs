@@ -288,21 +288,24 @@ fn check_block(bytes: &[u8], start: usize, len: usize) -> Result<(), XmlError> {
 
 /// XML section 2.11: CRLF and lone CR become LF before parsing.
 fn normalise_newlines(text: Cow<'_, str>) -> Cow<'_, str> {
-    if !text.contains('\r') {
+    let bytes = text.as_bytes();
+    let Some(first) = memchr::memchr(b'\r', bytes) else {
         return text;
-    }
+    };
+    // CR and LF are ASCII, so cutting at them keeps every piece valid UTF-8.
     let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\r' {
-            if chars.peek() == Some(&'\n') {
-                chars.next();
-            }
-            out.push('\n');
-        } else {
-            out.push(c);
+    let mut from = 0;
+    let mut at = Some(first);
+    while let Some(cr) = at {
+        out.push_str(&text[from..cr]);
+        out.push('\n');
+        from = cr + 1;
+        if bytes.get(from) == Some(&b'\n') {
+            from += 1;
         }
+        at = memchr::memchr(b'\r', &bytes[from..]).map(|i| i + from);
     }
+    out.push_str(&text[from..]);
     Cow::Owned(out)
 }
 

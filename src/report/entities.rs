@@ -369,8 +369,26 @@ impl<'a> Scanner<'a> {
 /// Length of the XML name at the start of `s` (0 when there is none). XML 1.0 fifth
 /// edition's wider name characters: everything expat's (older) tables accept passes.
 pub(crate) fn name_len(s: &str) -> usize {
+    // Names are nearly always ASCII: take that run bytewise, then go on char by char from
+    // where it stops (a byte >= 0x80 starts a char; any other stop ends the name).
+    let bytes = s.as_bytes();
+    let ascii_ok = |i: usize, b: u8| {
+        b.is_ascii_alphabetic()
+            || matches!(b, b'_' | b':')
+            || (i > 0 && (b.is_ascii_digit() || matches!(b, b'-' | b'.')))
+    };
     let mut len = 0;
-    for (i, c) in s.char_indices() {
+    while len < bytes.len() && bytes[len].is_ascii() {
+        if !ascii_ok(len, bytes[len]) {
+            return len;
+        }
+        len += 1;
+    }
+    if len == bytes.len() {
+        return len;
+    }
+    let start = len;
+    for (i, c) in s[start..].char_indices().map(|(i, c)| (i + start, c)) {
         let ok = if i == 0 {
             is_name_start(c)
         } else {

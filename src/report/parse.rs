@@ -15,6 +15,7 @@ use super::XmlError;
 use super::decode::decode_document;
 use super::entities::{Entities, name_len};
 use super::pynum::{convert_attr, py_isspace};
+use super::pyjson;
 use super::value::{Object, Str, Value};
 
 /// Elements nested deeper than this below a testcase make the file unreadable: the reference
@@ -44,23 +45,73 @@ pub struct Enrichment {
 }
 
 impl Enrichment {
+    /// The four keys in this order, `d[k] = v` each (one a case already has keeps its place).
+    pub const KEYS: [&'static str; 4] =
+        ["workflow_id", "workflow_run_attempt", "job_id", "invoking_file"];
+
     pub fn apply(&self, case: &mut Object) {
-        case.insert("workflow_id", Value::Str(self.workflow_id.clone()));
-        case.insert("workflow_run_attempt", self.attempt.clone());
-        case.insert("job_id", self.job_id.clone());
-        case.insert("invoking_file", Value::Str(self.invoking_file.clone()));
+        let values = self.values();
+        // A case rarely has any of these keys: one pass finds out, instead of four lookups.
+        if case.iter().any(|(k, _)| Self::KEYS.contains(&k)) {
+            for (k, v) in Self::KEYS.into_iter().zip(values) {
+                case.insert(k, v);
+            }
+        } else {
+            case.reserve(Self::KEYS.len());
+            for (k, v) in Self::KEYS.into_iter().zip(values) {
+                case.push_unique(k.into(), v);
+            }
+        }
+    }
+}
+
+impl Enrichment {
+    /// `case` with the enrichment applied, as a JSON line body (no newline), without
+    /// changing `case`: the loader keeps cases unenriched and writes them this way.
+    pub fn write_enriched(&self, out: &mut Vec<u8>, case: &Object) {
+        if case.iter().any(|(k, _)| Self::KEYS.contains(&k)) {
+            let mut case = case.clone();
+            self.apply(&mut case);
+            pyjson::write_object(out, &case);
+            return;
+        }
+        pyjson::write_object(out, case);
+        out.pop(); // the closing brace: the four keys follow in order
+        for (n, (k, v)) in Self::KEYS.into_iter().zip(self.values()).enumerate() {
+            if n > 0 || !case.is_empty() {
+                out.extend_from_slice(b", ");
+            }
+            pyjson::write_str(out, k);
+            out.extend_from_slice(b": ");
+            pyjson::write_value(out, &v);
+        }
+        out.push(b'}');
+    }
+
+    fn values(&self) -> [Value; 4] {
+        [
+            Value::Str(self.workflow_id.clone()),
+            self.attempt.clone(),
+            self.job_id.clone(),
+            Value::Str(self.invoking_file.clone()),
+        ]
     }
 }
 
 /// Parse a whole report; on any well-formedness error no case is returned (the file is
 /// unreadable as a whole, as it is for the reference).
 pub fn parse_report(bytes: &[u8], enrich: &Enrichment) -> Result<Vec<Object>, XmlError> {
-    let text = decode_document(bytes)?;
-    let mut cases = Converter::new(&text).run()?;
+    let mut cases = parse_cases(bytes)?;
     for case in &mut cases {
         enrich.apply(case);
     }
     Ok(cases)
+}
+
+/// [`parse_report`] without the enrichment (see [`Enrichment::write_enriched`]).
+pub fn parse_cases(bytes: &[u8]) -> Result<Vec<Object>, XmlError> {
+    let text = decode_document(bytes)?;
+    Converter::new(&text).run()
 }
 
 /// An element of a testcase subtree under construction.
@@ -106,11 +157,7 @@ impl Builder {
         for (tag, child) in self.children {
             set_entry(&mut entries, &mut index, &tag, Value::Object(child), true);
         }
-        let mut obj = Object::with_capacity(entries.len());
-        for (k, v) in entries {
-            obj.push_unique(k, v);
-        }
-        obj
+        Object::from_unique(entries)
     }
 }
 
@@ -251,7 +298,9 @@ impl<'a> Converter<'a> {
             .push(e, self.depth, &mut self.entities, self.tag_start)?;
         let tag = self.ns.element_name(e.name().into_inner())?;
         let building = !self.builders.is_empty() || &*tag == "testcase";
-        let attrs = self.attributes(e, building)?;
+        // A case's own attributes and the four enrichment keys usually fit in 8.
+        let room = if &*tag == "testcase" { 8 } else { 0 };
+        let attrs = self.attributes(e, building, room)?;
         if building {
             if let Some(outer) = self.builders.iter().find(|b| b.case_slot.is_some())
                 && self.depth - outer.depth > MAX_CASE_DEPTH
@@ -373,8 +422,9 @@ impl<'a> Converter<'a> {
         &mut self,
         e: &BytesStart<'_>,
         keep: bool,
+        room: usize,
     ) -> Result<Vec<(Str, Value)>, XmlError> {
-        let mut attrs = Vec::new();
+        let mut attrs = Vec::with_capacity(room);
         // quick-xml rejects repeated raw names; two prefixes bound to one namespace can still
         // name the same attribute, which expat rejects too.
         let mut namespaced: Vec<Str> = Vec::new();
@@ -388,7 +438,7 @@ impl<'a> Converter<'a> {
             let value = attr_value(&attr.value, &mut self.entities)?;
             if keep {
                 let name = self.ns.attribute_name(key)?;
-                if key.contains(':') {
+                if key.as_bytes().contains(&b':') {
                     namespaced.push(name.clone());
                 }
                 attrs.push((name, convert_attr(&value)));
@@ -411,6 +461,10 @@ fn attr_value<'r>(raw: &'r str, entities: &mut Entities) -> Result<Cow<'r, str>,
     // memchr (vectorised, and optimised even in debug builds) finds the bytes that need
     // work; each search resumes only once passed, so a hostile value stays linear.
     let bytes = raw.as_bytes();
+    // Most values are short and plain: one scalar pass beats setting up two searches.
+    if bytes.len() <= 64 && !bytes.iter().any(|b| matches!(b, b'&' | b'<' | b'\t' | b'\n')) {
+        return Ok(Cow::Borrowed(raw));
+    }
     let find3 = |from: usize| memchr::memchr3(b'&', b'<', b'\t', &bytes[from..]).map(|i| i + from);
     let find_nl = |from: usize| memchr::memchr(b'\n', &bytes[from..]).map(|i| i + from);
     let (mut next3, mut next_nl) = (find3(0), find_nl(0));
@@ -574,7 +628,8 @@ impl Namespaces {
     }
 
     fn resolve(&self, qname: &str, use_default: bool) -> Result<Str, XmlError> {
-        match qname.split_once(':') {
+        let colon = qname.bytes().position(|b| b == b':');
+        match colon.map(|i| (&qname[..i], &qname[i + 1..])) {
             Some((prefix, local)) => match self.lookup(prefix) {
                 Some(uri) => Ok(format!("{{{uri}}}{local}").into()),
                 None => Err(XmlError::new(format!("unbound prefix in {qname}"))),
@@ -584,6 +639,42 @@ impl Namespaces {
                 _ => Ok(qname.into()),
             },
             None => Ok(qname.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enrichment(job_id: Value) -> Enrichment {
+        Enrichment {
+            workflow_id: "123".into(),
+            attempt: Value::Int(2),
+            job_id,
+            invoking_file: "dir/test_x".into(),
+        }
+    }
+
+    /// Writing a case enriched on the fly gives the bytes of enriching it and writing it.
+    #[test]
+    fn write_enriched_equals_apply_then_write() {
+        let xml = br#"<r><testcase name="a" time="1.5"/><testcase job_id="7" name="b" invoking_file="x"><skipped/></testcase><testcase/></r>"#;
+        for job_id in [Value::Null, Value::Int(99)] {
+            let e = enrichment(job_id);
+            let plain = parse_cases(xml).expect("valid");
+            let enriched = parse_report(xml, &e).expect("valid");
+            assert_eq!(plain.len(), 3);
+            for (case, want) in plain.iter().zip(&enriched) {
+                let mut got = Vec::new();
+                e.write_enriched(&mut got, case);
+                let mut expected = Vec::new();
+                pyjson::write_object(&mut expected, want);
+                assert_eq!(
+                    String::from_utf8(got).unwrap(),
+                    String::from_utf8(expected).unwrap()
+                );
+            }
         }
     }
 }

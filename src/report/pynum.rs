@@ -141,7 +141,8 @@ fn parse_int_ascii(b: &[u8]) -> Option<Value> {
 /// underflow ±0.0, as in Python.
 pub fn py_float(s: &str) -> Option<f64> {
     let ascii = to_ascii(s)?;
-    let ascii = if ascii.contains('_') {
+    // Byte tests: `str::contains(char)` costs a searcher set-up per short value.
+    let ascii = if ascii.as_bytes().contains(&b'_') {
         Cow::Owned(remove_underscores(&ascii)?)
     } else {
         ascii

@@ -61,6 +61,24 @@ impl Object {
         }
     }
 
+    /// An object of entries whose keys the caller knows are unique (kept as they are, with
+    /// their spare capacity).
+    pub fn from_unique(entries: Vec<(Str, Value)>) -> Self {
+        Self { entries }
+    }
+
+    /// Remove a key and return its value (the order of the rest is not kept: this is for
+    /// taking an object apart).
+    pub fn take(&mut self, key: &str) -> Option<Value> {
+        let i = self.entries.iter().position(|(k, _)| &**k == key)?;
+        Some(self.entries.swap_remove(i).1)
+    }
+
+    /// Room for `n` more keys.
+    pub fn reserve(&mut self, n: usize) {
+        self.entries.reserve(n);
+    }
+
     /// Append a key the caller knows is not present (attribute names are unique after
     /// parsing). Not checked: a check would make building an object quadratic.
     pub fn push_unique(&mut self, key: Str, value: Value) {

@@ -50,12 +50,16 @@ pub struct ZipEntry {
     pub is_dir: bool,
     pub size: u64,
     pub compressed_size: u64,
+    /// Where a plain deflated entry's compressed bytes lie in the archive, and their CRC-32:
+    /// such entries are inflated straight from the archive's bytes (see [`inflate_into`]).
+    raw: Option<(std::ops::Range<usize>, u32)>,
 }
 
 /// An archive held in memory.
 #[derive(Debug)]
 pub struct ZipSource {
     name: String,
+    bytes: Arc<[u8]>,
     archive: ZipArchive<Cursor<Arc<[u8]>>>,
     entries: Vec<ZipEntry>,
     limits: ZipLimits,
@@ -69,13 +73,22 @@ impl ZipSource {
             what: name.to_string(),
             message: e.to_string(),
         };
-        let mut archive = ZipArchive::new(Cursor::new(bytes)).map_err(err)?;
+        let mut archive = ZipArchive::new(Cursor::new(bytes.clone())).map_err(err)?;
         let mut entries = Vec::with_capacity(archive.len());
         let mut total = 0u64;
         for i in 0..archive.len() {
             let f = archive.by_index_raw(i).map_err(err)?;
             let raw_name = f.name().map_err(err)?.into_owned();
+            let raw = match (f.compression(), f.encrypted(), f.data_start()) {
+                (zip::CompressionMethod::Deflated, false, Some(start)) => {
+                    let end = start.checked_add(f.compressed_size());
+                    end.filter(|&e| e <= bytes.len() as u64)
+                        .map(|end| (start as usize..end as usize, f.crc32()))
+                }
+                _ => None,
+            };
             let entry = ZipEntry {
+                raw,
                 components: extract_components(&raw_name),
                 is_dir: f.is_dir(),
                 size: f.size(),
@@ -99,6 +112,7 @@ impl ZipSource {
         }
         Ok(Self {
             name: name.to_string(),
+            bytes,
             archive,
             entries,
             limits,
@@ -161,6 +175,13 @@ impl ZipSource {
                 ),
             });
         }
+        if let Some((range, crc)) = &entry.raw {
+            return inflate_into(&self.bytes[range.clone()], entry.size, *crc, out)
+                .map_err(|message| {
+                    out.clear();
+                    SourceError::Zip { what, message }
+                });
+        }
         // ZipArchive clones share the parsed directory; the cursor is per clone.
         let mut archive = self.archive.clone();
         let zip_err = |e: zip::result::ZipError| SourceError::Zip {
@@ -186,6 +207,38 @@ impl ZipSource {
         }
         Ok(())
     }
+}
+
+/// Inflate a raw deflate stream into `out`, never past one byte more than `size` (enough to
+/// tell a lying header), and check its CRC-32. The same checks as reading through the zip
+/// crate, without its buffered reader layers or zero-filling `out` first.
+fn inflate_into(raw: &[u8], size: u64, crc: u32, out: &mut Vec<u8>) -> Result<(), String> {
+    use flate2::{Decompress, FlushDecompress, Status};
+    let too_large = || "larger than its declared uncompressed size".to_string();
+    let cap = usize::try_from(size).map_err(|_| too_large())?.saturating_add(1);
+    out.reserve_exact(cap);
+    let mut d = Decompress::new(false);
+    // decompress_vec writes only into spare capacity, never growing `out`; the capacity is
+    // at least `size + 1`, so a full buffer means a lying header.
+    loop {
+        let (consumed, before) = (d.total_in(), out.len());
+        let status = d
+            .decompress_vec(&raw[consumed as usize..], out, FlushDecompress::Finish)
+            .map_err(|e| format!("corrupt deflate stream: {e}"))?;
+        if out.len() as u64 > size {
+            return Err(too_large());
+        }
+        if status == Status::StreamEnd {
+            break;
+        }
+        if d.total_in() == consumed && out.len() == before {
+            return Err("unexpected end of deflate stream".into());
+        }
+    }
+    if crc32fast::hash(out) != crc {
+        return Err("Invalid checksum".into());
+    }
+    Ok(())
 }
 
 /// `Path(name).stem`: the last component without its last suffix.

@@ -123,7 +123,7 @@ impl CaseRow {
     /// which never equal anything in a Python dict.
     /// `key` is the case's summary key (file and classname parts, Null when absent).
     pub fn of(
-        case: &Object,
+        mut case: Object,
         flags: CaseFlags,
         time: Option<f64>,
         key: &CaseKey,
@@ -166,9 +166,10 @@ impl CaseRow {
             flags: bits,
             time: time.unwrap_or(0.0),
             group_key: xxh3_128(&buf),
-            file: case.get("file").cloned(),
-            classname: case.get("classname").cloned(),
-            name: case.get("name").cloned(),
+            // The case is done with: its values move, not copy.
+            file: case.take("file"),
+            classname: case.take("classname"),
+            name: case.take("name"),
         }
     }
 }
@@ -329,7 +330,7 @@ mod tests {
     #[test]
     fn group_keys_follow_python_equality() {
         let row = |c: &Object, t, u| {
-            CaseRow::of(c, CaseFlags::default(), t, &super::super::case_key(c, u), u)
+            CaseRow::of(c.clone(), CaseFlags::default(), t, &super::super::case_key(c, u), u)
         };
         let k = |v: Value, u| row(&case(v), Some(1.0), u).group_key;
         assert_eq!(k(Value::Int(1), 1), k(Value::Float(1.0), 2));
