@@ -275,7 +275,13 @@ fn parse_file(
             missing_time.push(case_label(case));
         }
         let key = case_key(case, unique_base + n as u64);
-        rows.push(CaseRow::of(owned, flags, time, &key, unique_base + n as u64));
+        rows.push(CaseRow::of(
+            owned,
+            flags,
+            time,
+            &key,
+            unique_base + n as u64,
+        ));
         keys.push(key);
     }
     let all = opts
@@ -350,6 +356,9 @@ fn fold(
             t.cases += info.cases;
             t.reruns += p.reruns;
             let file_key = summary.file_key(&p.enrichment);
+            // Neighbouring cases of a file mostly share their class: the last key and its
+            // row spare hashing the key again.
+            let mut last: Option<(CaseKey, usize)> = None;
             for (ordinal, (key, row)) in p.keys.into_iter().zip(p.rows).enumerate() {
                 let (status, time) = (row.status(), row.numeric_time());
                 match status {
@@ -360,13 +369,14 @@ fn fold(
                 }
                 // A display total: NaN or infinite times (legal in reports) are left out.
                 t.time += time.filter(|x| x.is_finite()).unwrap_or(0.0);
-                summary.add(
-                    &file_key,
-                    key,
-                    (row.file.as_ref(), row.classname.as_ref()),
-                    status,
-                    time,
-                );
+                match &last {
+                    Some((k, i)) if *k == key => summary.add_again(*i, status, time),
+                    _ => {
+                        let values = (row.file.as_ref(), row.classname.as_ref());
+                        let i = summary.add(&file_key, key.clone(), values, status, time);
+                        last = Some((key, i));
+                    }
+                }
                 run.cases.push(file_index, ordinal, row);
             }
             run.notable.extend(p.notable.into_iter().map(|mut b| {

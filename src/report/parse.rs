@@ -14,8 +14,8 @@ use quick_xml::events::{BytesStart, Event};
 use super::XmlError;
 use super::decode::decode_document;
 use super::entities::{Entities, name_len};
-use super::pynum::{convert_attr, py_isspace};
 use super::pyjson;
+use super::pynum::{convert_attr, py_isspace};
 use super::value::{Object, Str, Value};
 
 /// Elements nested deeper than this below a testcase make the file unreadable: the reference
@@ -46,8 +46,12 @@ pub struct Enrichment {
 
 impl Enrichment {
     /// The four keys in this order, `d[k] = v` each (one a case already has keeps its place).
-    pub const KEYS: [&'static str; 4] =
-        ["workflow_id", "workflow_run_attempt", "job_id", "invoking_file"];
+    pub const KEYS: [&'static str; 4] = [
+        "workflow_id",
+        "workflow_run_attempt",
+        "job_id",
+        "invoking_file",
+    ];
 
     pub fn apply(&self, case: &mut Object) {
         let values = self.values();
@@ -462,7 +466,11 @@ fn attr_value<'r>(raw: &'r str, entities: &mut Entities) -> Result<Cow<'r, str>,
     // work; each search resumes only once passed, so a hostile value stays linear.
     let bytes = raw.as_bytes();
     // Most values are short and plain: one scalar pass beats setting up two searches.
-    if bytes.len() <= 64 && !bytes.iter().any(|b| matches!(b, b'&' | b'<' | b'\t' | b'\n')) {
+    if bytes.len() <= 64
+        && !bytes
+            .iter()
+            .any(|b| matches!(b, b'&' | b'<' | b'\t' | b'\n'))
+    {
         return Ok(Cow::Borrowed(raw));
     }
     let find3 = |from: usize| memchr::memchr3(b'&', b'<', b'\t', &bytes[from..]).map(|i| i + from);

@@ -67,11 +67,16 @@ impl Object {
         Self { entries }
     }
 
-    /// Remove a key and return its value (the order of the rest is not kept: this is for
-    /// taking an object apart).
-    pub fn take(&mut self, key: &str) -> Option<Value> {
-        let i = self.entries.iter().position(|(k, _)| &**k == key)?;
-        Some(self.entries.swap_remove(i).1)
+    /// The values of `keys`, taken out in one pass (left as null: this is for taking an
+    /// object apart).
+    pub fn take_many<const N: usize>(&mut self, keys: [&str; N]) -> [Option<Value>; N] {
+        let mut out = [const { None }; N];
+        for (k, v) in &mut self.entries {
+            if let Some(i) = keys.iter().position(|key| *key == &**k) {
+                out[i] = Some(std::mem::replace(v, Value::Null));
+            }
+        }
+        out
     }
 
     /// Room for `n` more keys.

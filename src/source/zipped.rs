@@ -176,11 +176,12 @@ impl ZipSource {
             });
         }
         if let Some((range, crc)) = &entry.raw {
-            return inflate_into(&self.bytes[range.clone()], entry.size, *crc, out)
-                .map_err(|message| {
+            return inflate_into(&self.bytes[range.clone()], entry.size, *crc, out).map_err(
+                |message| {
                     out.clear();
                     SourceError::Zip { what, message }
-                });
+                },
+            );
         }
         // ZipArchive clones share the parsed directory; the cursor is per clone.
         let mut archive = self.archive.clone();
@@ -215,7 +216,9 @@ impl ZipSource {
 fn inflate_into(raw: &[u8], size: u64, crc: u32, out: &mut Vec<u8>) -> Result<(), String> {
     use flate2::{Decompress, FlushDecompress, Status};
     let too_large = || "larger than its declared uncompressed size".to_string();
-    let cap = usize::try_from(size).map_err(|_| too_large())?.saturating_add(1);
+    let cap = usize::try_from(size)
+        .map_err(|_| too_large())?
+        .saturating_add(1);
     out.reserve_exact(cap);
     let mut d = Decompress::new(false);
     // decompress_vec writes only into spare capacity, never growing `out`; the capacity is

@@ -236,7 +236,8 @@ pub fn group_cases(
             Some(((key >> 64) as u64, key as u64, row as u32))
         })
         .collect();
-    keyed.sort_unstable();
+    // Keys are hashes, so their top bit splits them evenly: the halves sort on two cores.
+    sort_split(&mut keyed, |k| k.0 >> 63 == 0, <[_]>::sort_unstable);
     g.next = vec![END; cases.len()];
     let build_of_row = |row: u32| {
         per_file[cases.file_index[row as usize] as usize].expect("kept rows have a build")
@@ -258,8 +259,34 @@ pub fn group_cases(
     drop(keyed);
     g.groups.shrink_to_fit();
     // First-seen order, as a Python dict of groups.
-    g.groups.sort_unstable_by_key(|group| group.first);
+    let half = (cases.len() / 2) as u32;
+    sort_split(
+        &mut g.groups,
+        |group| group.first < half,
+        |part| part.sort_unstable_by_key(|group| group.first),
+    );
     g
+}
+
+/// Sort `v` where every item with `low(item)` sorts before every other: partition in place,
+/// then sort the two parts on two threads (the caller's order, exactly, in half the time).
+fn sort_split<T: Send>(v: &mut [T], low: impl Fn(&T) -> bool, sort: impl Fn(&mut [T]) + Sync) {
+    if v.len() < 100_000 || std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
+        sort(v);
+        return;
+    }
+    let mut mid = 0;
+    for i in 0..v.len() {
+        if low(&v[i]) {
+            v.swap(mid, i);
+            mid += 1;
+        }
+    }
+    let (a, b) = v.split_at_mut(mid);
+    std::thread::scope(|s| {
+        s.spawn(|| sort(a));
+        sort(b);
+    });
 }
 
 /// `additional_info/invoking_file_summary`: one document.

@@ -148,30 +148,41 @@ impl CaseRow {
         };
         // additional_info groups by `.get(k, default)`: absent keys read as the default
         // string; present ones as the summary key already has them (NaN stays unique).
-        let mut buf = Vec::with_capacity(96);
-        for ((k, default), part) in [("file", "NoFile"), ("classname", "NoClass")]
-            .iter()
-            .zip(key)
-        {
-            if case.contains_key(k) {
-                part.hash_into(&mut buf);
-            } else {
-                SummaryKeyPart::Str((*default).into()).hash_into(&mut buf);
+        // The case is done with: its values move out, not copy.
+        let [file, classname, name] = case.take_many(["file", "classname", "name"]);
+        let group_key = HASH_BUF.with_borrow_mut(|buf| {
+            buf.clear();
+            for ((value, default), part) in [(&file, "NoFile"), (&classname, "NoClass")]
+                .into_iter()
+                .zip(key)
+            {
+                match value {
+                    Some(_) => part.hash_into(buf),
+                    None => hash_str_into(buf, default),
+                }
             }
-        }
-        let fallback = Value::Str("NoName".into());
-        SummaryKeyPart::of(Some(case.get("name").unwrap_or(&fallback)), &mut fresh)
-            .hash_into(&mut buf);
+            match &name {
+                // A string name hashes as its key part would, without making one.
+                Some(Value::Str(s)) => hash_str_into(buf, s),
+                None => hash_str_into(buf, "NoName"),
+                Some(v) => SummaryKeyPart::of(Some(v), &mut fresh).hash_into(buf),
+            }
+            xxh3_128(buf)
+        });
         Self {
             flags: bits,
             time: time.unwrap_or(0.0),
-            group_key: xxh3_128(&buf),
-            // The case is done with: its values move, not copy.
-            file: case.take("file"),
-            classname: case.take("classname"),
-            name: case.take("name"),
+            group_key,
+            file,
+            classname,
+            name,
         }
     }
+}
+
+thread_local! {
+    /// The group-key bytes of the case being hashed (reused: one allocation per thread).
+    static HASH_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl CaseRow {
@@ -241,8 +252,17 @@ impl CaseTable {
     }
 
     pub fn push(&mut self, file_index: usize, ordinal: usize, row: CaseRow) {
-        let mut intern = |v: Option<Value>| v.map_or(ABSENT, |v| self.values.intern(&v));
-        let (file, classname) = (intern(row.file), intern(row.classname));
+        // The previous case's value is the likeliest match: compare before hashing (strings
+        // only: `==` on floats would take -0.0 for 0.0, which intern keeps apart).
+        let mut intern = |v: Option<Value>, last: Option<&ValueId>| match (v, last) {
+            (None, _) => ABSENT,
+            (Some(Value::Str(s)), Some(&id)) if matches!(self.values.get(id), Some(Value::Str(t)) if *t == s) => {
+                id
+            }
+            (Some(v), _) => self.values.intern(&v),
+        };
+        let file = intern(row.file, self.file.last());
+        let classname = intern(row.classname, self.classname.last());
         self.file_index.push(file_index as u32);
         self.ordinal.push(ordinal as u32);
         self.flags.push(row.flags);
@@ -296,12 +316,19 @@ impl CaseTable {
     }
 }
 
+/// [`SummaryKeyPart::hash_into`] of `SummaryKeyPart::Str(s)`.
+fn hash_str_into(buf: &mut Vec<u8>, s: &str) {
+    buf.push(1);
+    buf.extend_from_slice(&(s.len() as u64).to_le_bytes());
+    buf.extend_from_slice(s.as_bytes());
+}
+
 impl SummaryKeyPart {
     /// Feed a self-delimiting encoding of the part to a hash buffer.
     pub fn hash_into(&self, buf: &mut Vec<u8>) {
         let (tag, text): (u8, &[u8]) = match self {
             Self::Null => (0, b""),
-            Self::Str(s) => (1, s.as_bytes()),
+            Self::Str(s) => return hash_str_into(buf, s),
             Self::Integral(s) => (2, s.as_bytes()),
             Self::Fractional(s) => (3, s.as_bytes()),
             Self::Unique(n) => {
@@ -330,7 +357,13 @@ mod tests {
     #[test]
     fn group_keys_follow_python_equality() {
         let row = |c: &Object, t, u| {
-            CaseRow::of(c.clone(), CaseFlags::default(), t, &super::super::case_key(c, u), u)
+            CaseRow::of(
+                c.clone(),
+                CaseFlags::default(),
+                t,
+                &super::super::case_key(c, u),
+                u,
+            )
         };
         let k = |v: Value, u| row(&case(v), Some(1.0), u).group_key;
         assert_eq!(k(Value::Int(1), 1), k(Value::Float(1.0), 2));
