@@ -41,12 +41,38 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     let mut start = 0;
     let mut i = 0;
     while i < bytes.len() {
-        // Skip eight plain bytes at a time (long tracebacks and stdout are mostly plain).
+        // Skip 32 plain bytes at a time (long tracebacks and stdout are mostly plain): a
+        // branch-free test over a fixed block, which the compiler turns into vector compares.
+        while let Some(block) = bytes.get(i..i + 32) {
+            if block.iter().fold(false, |any, &b| any | special(b)) {
+                break;
+            }
+            i += 32;
+        }
+        // Then eight at a time.
         while let Some(word) = bytes.get(i..i + 8) {
             if needs_escape(u64::from_le_bytes(word.try_into().expect("8 bytes"))) {
                 break;
             }
             i += 8;
+        }
+        // A short rest (most keys and values are short): one word test, on the string's last
+        // eight bytes (those before `i` were plain, or this only falls back to the loop), or
+        // for a shorter string its bytes padded with spaces, built in a register (a copy to
+        // the stack and a word load would stall on store forwarding).
+        if bytes.len() - i < 8 {
+            let word = match bytes.len().checked_sub(8) {
+                Some(from) => u64::from_le_bytes(bytes[from..].try_into().expect("8 bytes")),
+                None => bytes
+                    .iter()
+                    .enumerate()
+                    .fold(0x2020_2020_2020_2020, |w, (k, &b)| {
+                        (w & !(0xff << (8 * k))) | (u64::from(b) << (8 * k))
+                    }),
+            };
+            if !needs_escape(word) {
+                break;
+            }
         }
         let Some(&b) = bytes.get(i) else { break };
         let esc = ESCAPE[usize::from(b)];
@@ -79,6 +105,11 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     }
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
+}
+
+/// Whether `json.dumps` escapes the byte: below 0x20, `"`, `\\`, DEL or non-ASCII.
+fn special(b: u8) -> bool {
+    (b < 0x20) | (b == b'"') | (b == b'\\') | (b >= 0x7f)
 }
 
 /// Whether any byte of the word is below 0x20, `"`, `\\`, DEL or non-ASCII (SWAR: the
