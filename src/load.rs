@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, mpsc};
 
-use crate::report::{Enrichment, Object, Value, meta, parse_cases, parse_report, pyjson, pynum};
+use crate::report::{Enrichment, Object, Value, meta, parse_cases, parse_only, pyjson, pynum};
 use crate::run::{CaseBrief, FileInfo, Lines, LoadedRun, Problem, ProblemKind};
 use crate::source::{Listing, ReportFile};
 use crate::stats::cases::CaseRow;
@@ -491,10 +491,14 @@ pub fn reread_from(
                         if report.read_into(opts.max_file_bytes, &mut buf).is_err() {
                             continue;
                         }
-                        let Ok(cases) = parse_report(&buf, &enrichment_for(report, &opts)) else {
+                        // Only the cases asked for are built (a file may hold thousands).
+                        let mut only: Vec<u32> = positions.iter().map(|&i| wanted[i].1).collect();
+                        only.sort_unstable();
+                        only.dedup();
+                        let enrichment = enrichment_for(report, &opts);
+                        let Ok(mut cases) = parse_only(&buf, &only, &enrichment) else {
                             continue;
                         };
-                        let mut cases: Vec<Option<Object>> = cases.into_iter().map(Some).collect();
                         for &i in positions {
                             if let Some(case) =
                                 cases.get_mut(wanted[i].1 as usize).and_then(Option::take)

@@ -9,7 +9,7 @@ pub mod pyjson;
 pub mod pynum;
 pub mod value;
 
-pub use parse::{Enrichment, parse_cases, parse_report};
+pub use parse::{Enrichment, parse_cases, parse_only, parse_report};
 pub use value::{Object, Value};
 
 use std::fmt;

@@ -118,6 +118,23 @@ pub fn parse_cases(bytes: &[u8]) -> Result<Vec<Object>, XmlError> {
     Converter::new(&text).run()
 }
 
+/// [`parse_report`] of the cases whose ordinals are in `only` (sorted): the whole file is
+/// read and checked, but only those cases are built. Indexed by ordinal (None elsewhere).
+pub fn parse_only(
+    bytes: &[u8],
+    only: &[u32],
+    enrich: &Enrichment,
+) -> Result<Vec<Option<Object>>, XmlError> {
+    let text = decode_document(bytes)?;
+    let mut converter = Converter::new(&text);
+    converter.only = Some(only);
+    let mut cases = converter.run_slots()?;
+    for case in cases.iter_mut().flatten() {
+        enrich.apply(case);
+    }
+    Ok(cases)
+}
+
 /// An element of a testcase subtree under construction.
 struct Builder {
     tag: Str,
@@ -212,6 +229,9 @@ struct Converter<'a> {
     builders: Vec<Builder>,
     pending: Option<Pending>,
     cases: Vec<Option<Object>>,
+    /// Sorted ordinals of the only cases to build (None: all); the others are still read
+    /// and checked, and counted, but not converted.
+    only: Option<&'a [u32]>,
     scratch: String,
     /// Bytes left for copying nested testcases.
     copy_budget: usize,
@@ -237,13 +257,18 @@ impl<'a> Converter<'a> {
             builders: Vec::new(),
             pending: None,
             cases: Vec::new(),
+            only: None,
             scratch: String::new(),
             copy_budget: MIN_COPY_BUDGET.max(src.len().saturating_mul(100)),
             tag_start: 0,
         }
     }
 
-    fn run(mut self) -> Result<Vec<Object>, XmlError> {
+    fn run(self) -> Result<Vec<Object>, XmlError> {
+        Ok(self.run_slots()?.into_iter().flatten().collect())
+    }
+
+    fn run_slots(mut self) -> Result<Vec<Option<Object>>, XmlError> {
         loop {
             let pos = self.reader.buffer_position() as usize;
             let event = self
@@ -285,7 +310,7 @@ impl<'a> Converter<'a> {
         if !self.seen_root {
             return Err(XmlError::new("no element found"));
         }
-        Ok(self.cases.into_iter().flatten().collect())
+        Ok(self.cases)
     }
 
     fn start(&mut self, e: &BytesStart<'_>, empty: bool) -> Result<(), XmlError> {
@@ -301,7 +326,16 @@ impl<'a> Converter<'a> {
         self.ns
             .push(e, self.depth, &mut self.entities, self.tag_start)?;
         let tag = self.ns.element_name(e.name().into_inner())?;
-        let building = !self.builders.is_empty() || &*tag == "testcase";
+        let mut building = !self.builders.is_empty() || &*tag == "testcase";
+        if building && self.builders.is_empty() {
+            if let Some(only) = self.only
+                && only.binary_search(&(self.cases.len() as u32)).is_err()
+            {
+                // A case not asked for keeps its number; cases inside it are still seen.
+                self.cases.push(None);
+                building = false;
+            }
+        }
         // A case's own attributes and the four enrichment keys usually fit in 8.
         let room = if &*tag == "testcase" { 8 } else { 0 };
         let attrs = self.attributes(e, building, room)?;
@@ -661,6 +695,35 @@ mod tests {
             attempt: Value::Int(2),
             job_id,
             invoking_file: "dir/test_x".into(),
+        }
+    }
+
+    /// Building only some cases gives exactly those cases, numbered as in a full parse,
+    /// nested ones included.
+    #[test]
+    fn parse_only_builds_the_cases_asked_for() {
+        let xml = br#"<r><testcase name="a"><testcase name="in"/>t</testcase><s><testcase name="b"/></s><testcase name="c"><x>1</x></testcase></r>"#;
+        let e = enrichment(Value::Int(5));
+        let all = parse_report(xml, &e).expect("valid");
+        assert_eq!(all.len(), 4);
+        for only in [
+            vec![],
+            vec![0],
+            vec![1],
+            vec![0, 1],
+            vec![2, 3],
+            vec![0, 1, 2, 3],
+        ] {
+            let got = parse_only(xml, &only, &e).expect("valid");
+            assert_eq!(got.len(), 4, "{only:?}");
+            for (n, case) in got.iter().enumerate() {
+                if only.contains(&(n as u32)) {
+                    assert_eq!(case.as_ref(), Some(&all[n]), "{only:?} case {n}");
+                } else if !only.contains(&0) || n != 1 {
+                    // (case 1 sits inside case 0, so building 0 builds it too)
+                    assert_eq!(case, &None, "{only:?} case {n}");
+                }
+            }
         }
     }
 
