@@ -327,14 +327,14 @@ impl<'a> Converter<'a> {
             .push(e, self.depth, &mut self.entities, self.tag_start)?;
         let tag = self.ns.element_name(e.name().into_inner())?;
         let mut building = !self.builders.is_empty() || &*tag == "testcase";
-        if building && self.builders.is_empty() {
-            if let Some(only) = self.only
-                && only.binary_search(&(self.cases.len() as u32)).is_err()
-            {
-                // A case not asked for keeps its number; cases inside it are still seen.
-                self.cases.push(None);
-                building = false;
-            }
+        if building
+            && self.builders.is_empty()
+            && let Some(only) = self.only
+            && only.binary_search(&(self.cases.len() as u32)).is_err()
+        {
+            // A case not asked for keeps its number; cases inside it are still seen.
+            self.cases.push(None);
+            building = false;
         }
         // A case's own attributes and the four enrichment keys usually fit in 8.
         let room = if &*tag == "testcase" { 8 } else { 0 };
