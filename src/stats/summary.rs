@@ -174,25 +174,6 @@ impl Summary {
     ) -> usize {
         let next = self.rows.len();
         let i = *self.index.entry((file.id, key)).or_insert(next);
-        self.count(i, values, file, status, time, next);
-        i
-    }
-
-    /// [`Self::add`] for a case whose key is that of the case added just before it, in the
-    /// same file: `i` is the row that one went to (no hashing; the same row either way).
-    pub fn add_again(&mut self, i: usize, status: CaseStatus, time: Option<f64>) {
-        self.bump(i, status, time);
-    }
-
-    fn count(
-        &mut self,
-        i: usize,
-        values: (Option<&Value>, Option<&Value>),
-        file: &FileKey,
-        status: CaseStatus,
-        time: Option<f64>,
-        next: usize,
-    ) {
         if i == next {
             let value = |v: Option<&Value>| v.cloned().unwrap_or(Value::Null);
             self.rows.push(SummaryRow {
@@ -210,10 +191,13 @@ impl Summary {
                 time: 0.0,
             });
         }
-        self.bump(i, status, time);
+        self.add_again(i, status, time);
+        i
     }
 
-    fn bump(&mut self, i: usize, status: CaseStatus, time: Option<f64>) {
+    /// [`Self::add`] for a case whose key is that of the case added just before it, in the
+    /// same file: `i` is the row that one went to (no hashing; the same row either way).
+    pub fn add_again(&mut self, i: usize, status: CaseStatus, time: Option<f64>) {
         let row = &mut self.rows[i];
         row.tests += 1;
         match status {
