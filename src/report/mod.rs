@@ -1,6 +1,7 @@
 //! XML -> test cases: decoding, the streaming converter, Python-exact numbers and JSON.
 //! Everything here is pure (bytes in, values out) so it is tested without I/O.
 
+mod attrs;
 pub mod decode;
 pub mod entities;
 pub mod meta;

@@ -8,10 +8,10 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use quick_xml::Reader;
-use quick_xml::events::attributes::AttrError;
 use quick_xml::events::{BytesStart, Event};
 
 use super::XmlError;
+use super::attrs;
 use super::decode::decode_document;
 use super::entities::{Entities, name_len};
 use super::pyjson;
@@ -466,22 +466,22 @@ impl<'a> Converter<'a> {
         // quick-xml rejects repeated raw names; two prefixes bound to one namespace can still
         // name the same attribute, which expat rejects too.
         let mut namespaced: Vec<Str> = Vec::new();
-        for attr in e.attributes().with_checks(true) {
-            let attr = attr.map_err(|err| attr_error(err, self.tag_start))?;
-            let key = attr.key.into_inner();
+        let (ns, entities) = (&self.ns, &mut self.entities);
+        attrs::for_each(e, self.tag_start, |key, raw| {
             check_name(key, self.tag_start)?;
             if key == "xmlns" || key.starts_with("xmlns:") {
-                continue;
+                return Ok(());
             }
-            let value = attr_value(&attr.value, &mut self.entities)?;
+            let value = attr_value(raw, entities)?;
             if keep {
-                let name = self.ns.attribute_name(key)?;
+                let name = ns.attribute_name(key)?;
                 if key.as_bytes().contains(&b':') {
                     namespaced.push(name.clone());
                 }
                 attrs.push((name, convert_attr(&value)));
             }
-        }
+            Ok(())
+        })?;
         if namespaced.len() > 1 {
             namespaced.sort_unstable();
             if let Some(w) = namespaced.windows(2).find(|w| w[0] == w[1]) {
@@ -561,19 +561,6 @@ fn check_name(name: &str, at: usize) -> Result<(), XmlError> {
     }
 }
 
-/// An attribute syntax error, placed in the document (quick-xml counts from after the `<`).
-fn attr_error(err: AttrError, tag_start: usize) -> XmlError {
-    let (message, at) = match err {
-        AttrError::Duplicated(at, _) => ("duplicate attribute", at),
-        AttrError::ExpectedEq(at) => ("not well-formed (attribute without '=')", at),
-        AttrError::ExpectedValue(at) => ("not well-formed (attribute without a value)", at),
-        AttrError::UnquotedValue(at) | AttrError::ExpectedQuote(at, _) => {
-            ("not well-formed (attribute value not quoted)", at)
-        }
-    };
-    XmlError::at(message, tag_start + 1 + at)
-}
-
 /// Rough serialised size of a converted attribute value.
 fn value_weight(v: &Value) -> usize {
     match v {
@@ -622,26 +609,26 @@ impl Namespaces {
         if !self.enabled {
             return Ok(());
         }
-        for attr in e.attributes() {
-            let attr = attr.map_err(|err| attr_error(err, tag_start))?;
-            let key = attr.key.into_inner();
+        let (bindings, declared) = (&mut self.bindings, &mut self.declared);
+        attrs::for_each(e, tag_start, |key, raw| {
             let prefix = match key.strip_prefix("xmlns") {
                 Some("") => "",
                 Some(p) if p.starts_with(':') => &p[1..],
-                _ => continue,
+                _ => return Ok(()),
             };
-            let uri = attr_value(&attr.value, entities)?;
+            let uri = attr_value(raw, entities)?;
             if !prefix.is_empty() && uri.is_empty() {
                 return Err(XmlError::new(format!(
                     "cannot undeclare namespace prefix {prefix}"
                 )));
             }
-            self.bindings
+            bindings
                 .entry(prefix.into())
                 .or_default()
                 .push(uri.as_ref().into());
-            self.declared.push((prefix.into(), depth));
-        }
+            declared.push((prefix.into(), depth));
+            Ok(())
+        })?;
         Ok(())
     }
 
