@@ -122,7 +122,9 @@ mod tests {
 
     /// Both paths' pairs, or the error message.
     fn pairs(tag: &str, fast: bool) -> Result<Vec<(String, String)>, String> {
-        let name_len = tag.find(|c: char| c.is_ascii_whitespace()).unwrap_or(tag.len());
+        let name_len = tag
+            .find(|c: char| c.is_ascii_whitespace())
+            .unwrap_or(tag.len());
         let e = BytesStart::from_content(tag, name_len);
         let mut out = Vec::new();
         let mut push = |k: &str, v: &str| {

@@ -366,21 +366,39 @@ impl<'a> Scanner<'a> {
     }
 }
 
+const NAME_START: u8 = 1;
+const NAME_CHAR: u8 = 2;
+
+/// What each ASCII byte may be in a name (bytes >= 0x80 are 0: they start a char).
+static ASCII_NAME: [u8; 256] = {
+    let mut t = [0; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        if c.is_ascii_alphabetic() || c == b'_' || c == b':' {
+            t[b] = NAME_START | NAME_CHAR;
+        } else if c.is_ascii_digit() || c == b'-' || c == b'.' {
+            t[b] = NAME_CHAR;
+        }
+        b += 1;
+    }
+    t
+};
+
 /// Length of the XML name at the start of `s` (0 when there is none). XML 1.0 fifth
 /// edition's wider name characters: everything expat's (older) tables accept passes.
 pub(crate) fn name_len(s: &str) -> usize {
     // Names are nearly always ASCII: take that run bytewise, then go on char by char from
     // where it stops (a byte >= 0x80 starts a char; any other stop ends the name).
     let bytes = s.as_bytes();
-    let ascii_ok = |i: usize, b: u8| {
-        b.is_ascii_alphabetic()
-            || matches!(b, b'_' | b':')
-            || (i > 0 && (b.is_ascii_digit() || matches!(b, b'-' | b'.')))
-    };
     let mut len = 0;
-    while len < bytes.len() && bytes[len].is_ascii() {
-        if !ascii_ok(len, bytes[len]) {
-            return len;
+    while len < bytes.len() {
+        let class = ASCII_NAME[usize::from(bytes[len])];
+        if class & if len == 0 { NAME_START } else { NAME_CHAR } == 0 {
+            if bytes[len].is_ascii() {
+                return len;
+            }
+            break;
         }
         len += 1;
     }

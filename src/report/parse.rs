@@ -492,6 +492,16 @@ impl<'a> Converter<'a> {
     }
 }
 
+/// The bytes of an attribute value that need work: references, `<`, tab and newline.
+static VALUE_WORK: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'&' as usize] = true;
+    t[b'<' as usize] = true;
+    t[b'\t' as usize] = true;
+    t[b'\n' as usize] = true;
+    t
+};
+
 /// Attribute value normalisation (XML 1.0 section 3.3.3, no DTD types): literal tab and
 /// newline become spaces (CR is already gone), references are decoded afterwards so `&#10;`
 /// stays a newline.
@@ -500,11 +510,7 @@ fn attr_value<'r>(raw: &'r str, entities: &mut Entities) -> Result<Cow<'r, str>,
     // work; each search resumes only once passed, so a hostile value stays linear.
     let bytes = raw.as_bytes();
     // Most values are short and plain: one scalar pass beats setting up two searches.
-    if bytes.len() <= 64
-        && !bytes
-            .iter()
-            .any(|b| matches!(b, b'&' | b'<' | b'\t' | b'\n'))
-    {
+    if bytes.len() <= 64 && !bytes.iter().any(|&b| VALUE_WORK[usize::from(b)]) {
         return Ok(Cow::Borrowed(raw));
     }
     let find3 = |from: usize| memchr::memchr3(b'&', b'<', b'\t', &bytes[from..]).map(|i| i + from);

@@ -175,8 +175,36 @@ fn remove_underscores(s: &str) -> Option<String> {
     (prev != '_').then_some(out)
 }
 
+/// `123` or `0.032`: at most 15 ASCII digits, with at most one point between digits. These
+/// are most attributes that convert (times, counts, lines), and their value is exact without
+/// the general parsers: an integer below 2^53 divided by a power of ten up to 10^22 is
+/// correctly rounded by IEEE division (Clinger's fast path, as `str::parse` takes too).
+fn plain_decimal(b: &[u8]) -> Option<Value> {
+    const POW10: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    if b.is_empty() || b.len() > 16 {
+        return None;
+    }
+    let (mut m, mut point) = (0u64, None);
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'0'..=b'9' => m = m * 10 + u64::from(c - b'0'),
+            b'.' if point.is_none() && i > 0 && i + 1 < b.len() => point = Some(i),
+            _ => return None,
+        }
+    }
+    match point {
+        None => Some(Value::Int(m as i64)),
+        Some(p) => Some(Value::Float(m as f64 / POW10[b.len() - 1 - p])),
+    }
+}
+
 /// The reference's attribute conversion: `int(v)`, else `float(v)`, else the string.
 pub fn convert_attr(s: &str) -> Value {
+    if let Some(v) = plain_decimal(s.as_bytes()) {
+        return v;
+    }
     // Most attributes are names ("test_foo", "TestBar"): reject them on their first byte.
     // A leading underscore never parses either; non-ASCII may be a Unicode space or digit.
     let first = s.bytes().find(|&b| !is_ascii_space(char::from(b)));
@@ -349,6 +377,56 @@ mod tests {
                     f64::from_bits(want)
                 ),
                 (got, want) => assert_eq!(got.is_some(), want.is_some(), "float({input:?})"),
+            }
+        }
+    }
+
+    /// The plain-decimal shortcut gives what int() then float() give, bit for bit.
+    #[test]
+    fn plain_decimals_match_the_general_parsers() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut inputs: Vec<String> = [
+            "0",
+            "0.0",
+            "0.000",
+            "007",
+            "1.5",
+            "9007199254740993",
+            "999999999999999.9",
+            "0.000000000000001",
+            "123456789012345",
+            ".5",
+            "5.",
+            "1..2",
+        ]
+        .map(String::from)
+        .to_vec();
+        for _ in 0..20_000 {
+            let len = 1 + (next() % 17) as usize;
+            let mut s: String = (0..len)
+                .map(|_| char::from(b'0' + (next() % 10) as u8))
+                .collect();
+            if next() % 4 != 0 {
+                let at = (next() as usize) % (len + 1);
+                s.insert(at, '.');
+            }
+            inputs.push(s);
+        }
+        for s in inputs {
+            let slow = py_int(&s).or_else(|| py_float(&s).map(Value::Float));
+            if let Some(fast) = plain_decimal(s.as_bytes()) {
+                match (&fast, &slow) {
+                    (Value::Float(a), Some(Value::Float(b))) => {
+                        assert_eq!(a.to_bits(), b.to_bits(), "{s:?}")
+                    }
+                    _ => assert_eq!(Some(fast), slow, "{s:?}"),
+                }
             }
         }
     }
