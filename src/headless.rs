@@ -93,10 +93,12 @@ pub fn warn_problem(p: &Problem) {
     }
 }
 
-/// Load the run the flags point at, showing progress on stderr.
-pub fn load_from_cli(cli: &Cli, keep_test_run: bool) -> Result<LoadedRun> {
+/// Load the run the flags point at, showing progress on stderr. Without `uploads`, the
+/// failed cases' upload lines are not kept.
+pub fn load_from_cli(cli: &Cli, uploads: bool, keep_test_run: bool) -> Result<LoadedRun> {
     let listing = listing_from_cli(cli, &FetchProgress::default(), true)?;
-    let opts = load_options(cli, &listing, keep_test_run)?;
+    let mut opts = load_options(cli, &listing, keep_test_run)?;
+    opts.keep_failed = uploads;
     if listing.reports.is_empty() {
         eprintln!(
             "warning: no test reports found in {}",
@@ -181,6 +183,7 @@ pub fn load_options(cli: &Cli, listing: &Listing, keep_test_run: bool) -> Result
         workflow_id,
         attempt,
         keep_test_run,
+        keep_failed: true,
         threads: cli.threads,
         max_file_bytes: cli.max_file_mib.saturating_mul(1 << 20),
         gzip_level: cli.gzip_level,
@@ -352,7 +355,7 @@ pub fn upload(cli: &Cli) -> Result<i32> {
         gzip_level: cli.gzip_level,
         job_names: Default::default(),
     };
-    let run = load_from_cli(cli, ctx.uploads_test_run())?;
+    let run = load_from_cli(cli, true, ctx.uploads_test_run())?;
     let ctx = UploadContext {
         attempt: run.attempt,
         job_names: job_names_for(cli, &run)?,
@@ -558,7 +561,7 @@ fn print_json(
 
 /// Without `--upload` and without a terminal UI: a plain triage report on stdout.
 pub fn inspect(cli: &Cli) -> Result<i32> {
-    let mut run = load_from_cli(cli, false)?;
+    let mut run = load_from_cli(cli, false, false)?;
     // Without names, artifact names label jobs.
     if wants_job_names(cli) {
         run.job_names = job_names_for(cli, &run)?;

@@ -21,6 +21,9 @@ pub struct LoadOptions {
     pub attempt: i64,
     /// Keep (compressed) JSON lines of every case, for the `test_run` collection.
     pub keep_test_run: bool,
+    /// Keep (compressed) JSON lines of the failed cases, for `failed_test_runs`. A front-end
+    /// that may never upload reads them again when it does ([`failed_lines`]).
+    pub keep_failed: bool,
     /// Worker threads; 0 means one per core.
     pub threads: usize,
     /// Largest report file read, uncompressed.
@@ -35,6 +38,7 @@ impl Default for LoadOptions {
             workflow_id: String::new(),
             attempt: 1,
             keep_test_run: true,
+            keep_failed: true,
             threads: 0,
             max_file_bytes: 1 << 30,
             gzip_level: crate::upload::gzip::DEFAULT_LEVEL,
@@ -105,6 +109,7 @@ pub fn load_observed(
         workflow_id: opts.workflow_id.clone(),
         attempt: opts.attempt,
         td_exclusions,
+        failed: opts.keep_failed.then(Lines::default),
         ..LoadedRun::default()
     };
     run.problems
@@ -258,12 +263,14 @@ fn parse_file(
         let flags = CaseFlags::of(case);
         // Every case's JSON line only when test_run is kept; else just the failed ones'.
         let start = lines.len();
-        if opts.keep_test_run || flags.failed() {
+        if opts.keep_test_run || (opts.keep_failed && flags.failed()) {
             enrichment.write_enriched(lines, case);
             lines.push(b'\n');
         }
         if flags.failed() {
-            failed.extend_from_slice(&lines[start..]);
+            if opts.keep_failed {
+                failed.extend_from_slice(&lines[start..]);
+            }
             failed_docs += 1;
             notable.push(CaseBrief::of(case, 0, n));
         }
@@ -331,6 +338,7 @@ fn fold(
         origin: file.describe(),
         bytes: done.bytes,
         cases: 0,
+        failed_docs: 0,
         error: None,
         job_id: meta::job_id(file.rel.first()),
     };
@@ -351,6 +359,7 @@ fn fold(
         }
         Ok(p) => {
             info.cases = p.rows.len() as u64;
+            info.failed_docs = p.failed_docs;
             let file_index = run.files.len();
             let t = &mut run.totals;
             t.cases += info.cases;
@@ -383,8 +392,10 @@ fn fold(
                 b.file_index = file_index;
                 b
             }));
-            run.failed.chunks.extend(p.failed);
-            run.failed.docs += p.failed_docs;
+            if let Some(failed) = &mut run.failed {
+                failed.chunks.extend(p.failed);
+                failed.docs += p.failed_docs;
+            }
             if let (Some(all), Some(chunk)) = (all, p.all) {
                 all.docs += info.cases;
                 all.chunks.push(chunk);
@@ -433,18 +444,42 @@ fn read_td_exclusions(run: &mut LoadedRun, opts: &LoadOptions) {
     }
 }
 
-/// The `test_run` lines of a run loaded without them: its reports parsed again.
-pub fn test_run_lines(run: &LoadedRun, opts: &LoadOptions, progress: &Progress) -> Lines {
+/// The upload lines of a run loaded without them, read again: `failed_test_runs` (from the
+/// reports with failed cases only, unless kept) and, when `opts.keep_test_run`, `test_run`
+/// (from every report). An error when a report no longer reads as it did: an upload must
+/// not go out with documents missing.
+pub fn lines_again(run: &LoadedRun, opts: &LoadOptions) -> Result<(Lines, Option<Lines>), String> {
+    if let (Some(failed), false) = (&run.failed, opts.keep_test_run) {
+        return Ok((failed.clone(), None));
+    }
+    let (indices, reports): (Vec<usize>, Vec<ReportFile>) = run
+        .files
+        .iter()
+        .zip(&run.reports)
+        .enumerate()
+        .filter(|(_, (info, _))| opts.keep_test_run || info.failed_docs > 0)
+        .map(|(i, (_, report))| (i, report.clone()))
+        .unzip();
     let listing = Listing {
-        reports: run.reports.clone(),
+        reports,
         description: run.description.clone(),
         ..Listing::default()
     };
     let opts = LoadOptions {
-        keep_test_run: true,
+        keep_failed: true,
         ..opts.clone()
     };
-    load(listing, &opts, progress).test_run.unwrap_or_default()
+    let again = load(listing, &opts, &Progress::default());
+    for (info, &i) in again.files.iter().zip(&indices) {
+        let before = &run.files[i];
+        if let (Some(e), None) = (&info.error, &before.error) {
+            return Err(format!("{} cannot be read again: {e}", info.origin));
+        }
+        if (info.cases, info.failed_docs) != (before.cases, before.failed_docs) {
+            return Err(format!("{} changed since it was loaded", info.origin));
+        }
+    }
+    Ok((again.failed.unwrap_or_default(), again.test_run))
 }
 
 /// Re-read whole case documents by (file index, ordinal), in the order asked; each file is

@@ -43,6 +43,8 @@ pub struct FileInfo {
     pub origin: String,
     pub bytes: u64,
     pub cases: u64,
+    /// Its `failed_test_runs` documents (cases with a failure, error or rerun).
+    pub failed_docs: u64,
     pub error: Option<String>,
     /// From the path's first component (spec section 2): Null, Int or BigInt.
     pub job_id: Value,
@@ -156,7 +158,9 @@ pub struct LoadedRun {
     pub attempt: i64,
     pub files: Vec<FileInfo>,
     pub summary: Vec<SummaryRow>,
-    pub failed: Lines,
+    /// The `failed_test_runs` lines, unless the load was asked not to keep them
+    /// (`LoadOptions::keep_failed`; [`crate::load::failed_lines`] reads them again).
+    pub failed: Option<Lines>,
     /// Every case, when the load was asked to keep them (`LoadOptions::keep_test_run`).
     pub test_run: Option<Lines>,
     pub problems: Vec<Problem>,

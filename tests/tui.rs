@@ -533,3 +533,79 @@ fn loading_shows_what_is_in_so_far() {
     assert!(app.commit.is_none(), "no commit before the run is in");
     let _ = Arc::clone(&app.model);
 }
+
+#[test]
+fn a_commit_without_test_run_reads_the_failed_cases_again() {
+    // The TUI loads without the upload lines; the commit reads the reports with failed cases
+    // again, and writes what the batch path writes.
+    let out = tempfile::tempdir().unwrap();
+    let cli = cli(&[
+        "assets/sample-run",
+        "--job-names",
+        "assets/sample-run/job-names.json",
+        "--out-dir",
+        out.path().to_str().unwrap(),
+        "--head-branch",
+        "pull/1",
+        "--head-repository",
+        "pytorch/pytorch",
+    ]);
+    let mut app = load(&cli);
+    assert!(app.model.run.as_ref().unwrap().failed.is_none());
+    act(&mut app, &cli, &[Action::Commit, Action::Confirm]);
+    assert_eq!(app.commit.as_ref().unwrap().stage, CommitStage::Done);
+    assert_eq!(app.plan.len(), 6);
+    for row in &app.plan {
+        let key = row.location.replacen("ossci-raw-job-status/", "", 1);
+        let read = |p: std::path::PathBuf| common::gunzip(&std::fs::read(p).unwrap());
+        let ours = read(out.path().join("ossci-raw-job-status").join(&key));
+        let golden = read(
+            common::project("tests/golden/sample/expected-named/ossci-raw-job-status").join(&key),
+        );
+        assert!(ours == golden, "{key} differs from the reference");
+    }
+}
+
+#[test]
+fn a_commit_refuses_reports_that_changed_since_the_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.xml");
+    let failing = r#"<testsuite><testcase classname="A" name="ok" time="1"/><testcase classname="A" name="bad" time="2"><failure message="boom">trace</failure></testcase></testsuite>"#;
+    std::fs::write(&report, failing).unwrap();
+    let out = dir.path().join("out");
+    let cli = cli(&[
+        dir.path().to_str().unwrap(),
+        "--workflow-run-id",
+        "5",
+        "--workflow-run-attempt",
+        "1",
+        "--out-dir",
+        out.to_str().unwrap(),
+        "--head-branch",
+        "pull/1",
+        "--head-repository",
+        "pytorch/pytorch",
+    ]);
+    for (change, message) in [
+        (
+            Some(failing.replace("<failure message=\"boom\">trace</failure>", "")),
+            "changed since it was loaded",
+        ),
+        (None, "cannot be read again"),
+    ] {
+        std::fs::write(&report, failing).unwrap();
+        let mut app = load(&cli);
+        match &change {
+            Some(text) => std::fs::write(&report, text).unwrap(),
+            None => std::fs::write(&report, "<testsuite><testcase").unwrap(),
+        }
+        act(&mut app, &cli, &[Action::Commit]);
+        match &app.commit.as_ref().unwrap().stage {
+            CommitStage::Failed(e) => assert!(e.contains(message), "{e:?}"),
+            other => panic!("{other:?}"),
+        }
+        act(&mut app, &cli, &[Action::Confirm]);
+        assert!(app.commit.is_none() && !app.quit);
+        assert!(!out.exists(), "nothing is written");
+    }
+}

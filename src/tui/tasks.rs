@@ -30,8 +30,12 @@ pub fn load_run(cli: &Cli, counters: &LoadCounters, send: &dyn Fn(Msg)) {
         Ok(l) => l,
         Err(e) => return send(Msg::LoadFailed(format!("{e:#}"))),
     };
+    // The upload lines are read again only if the user commits.
     let opts = match headless::load_options(cli, &listing, false) {
-        Ok(o) => o,
+        Ok(o) => LoadOptions {
+            keep_failed: false,
+            ..o
+        },
         Err(e) => return send(Msg::LoadFailed(format!("{e:#}"))),
     };
     let problems = listing
@@ -157,18 +161,17 @@ fn plan(cli: &Cli, model: &Model, branch: Option<String>, repo: String) -> Resul
         job_names,
     };
     let test_run = ctx.uploads_test_run();
-    let lines = test_run.then(|| {
-        let opts = LoadOptions {
-            workflow_id: model.workflow_id.clone(),
-            attempt: model.attempt,
-            keep_test_run: true,
-            threads: cli.threads,
-            max_file_bytes: cli.max_file_mib.saturating_mul(1 << 20),
-            gzip_level: cli.gzip_level,
-        };
-        load::test_run_lines(run, &opts, &Progress::default())
-    });
-    let objects = upload::plan::plan_with(run, lines.as_ref(), &ctx);
+    let opts = LoadOptions {
+        workflow_id: model.workflow_id.clone(),
+        attempt: model.attempt,
+        keep_test_run: test_run,
+        keep_failed: true,
+        threads: cli.threads,
+        max_file_bytes: cli.max_file_mib.saturating_mul(1 << 20),
+        gzip_level: cli.gzip_level,
+    };
+    let (failed, lines) = load::lines_again(run, &opts)?;
+    let objects = upload::plan::plan_with(run, &failed, lines.as_ref(), &ctx);
     Ok(Planned {
         objects,
         warnings,

@@ -54,16 +54,23 @@ impl PlannedObject {
     }
 }
 
-/// The objects, in upload order. `test_run` is present only when the gate allows it and the
-/// run was loaded with its cases kept.
+/// The objects, in upload order, of a run loaded with its failed cases kept (the default of
+/// `LoadOptions`). `test_run` is present only when the gate allows it and the run was loaded
+/// with its cases kept.
 pub fn plan(run: &LoadedRun, ctx: &UploadContext) -> Vec<PlannedObject> {
-    plan_with(run, run.test_run.as_ref(), ctx)
+    let failed = run
+        .failed
+        .as_ref()
+        .expect("plan() takes a run loaded with LoadOptions::keep_failed");
+    plan_with(run, failed, run.test_run.as_ref(), ctx)
 }
 
-/// [`plan`] with the `test_run` lines given apart (a front-end that loaded without them
-/// reads them again only when the gate asks for them).
+/// [`plan`] with the `failed_test_runs` and `test_run` lines given apart (a front-end that
+/// loaded without them reads them again when it commits, the latter only when the gate
+/// asks for it).
 pub fn plan_with(
     run: &LoadedRun,
+    failed: &Lines,
     test_run: Option<&Lines>,
     ctx: &UploadContext,
 ) -> Vec<PlannedObject> {
@@ -87,7 +94,7 @@ pub fn plan_with(
     b.push_raw(&summary, ctx.gzip_level);
     object("test_run_summary", run.summary.len() as u64, b);
 
-    object("failed_test_runs", run.failed.docs, lines_body(&run.failed));
+    object("failed_test_runs", failed.docs, lines_body(failed));
 
     if ctx.uploads_test_run()
         && let Some(all) = test_run
