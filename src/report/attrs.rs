@@ -11,24 +11,45 @@ use super::XmlError;
 /// More attributes than this take quick-xml's path (its duplicate check is linear too up to 32).
 const FAST_MAX: usize = 16;
 
-/// Call `f(name, raw value)` for every attribute of `e`, in order, stopping at the first
-/// error (a syntax error placed in the document, or `f`'s own).
+/// One attribute as written, with what the split already learnt about it.
+pub(super) struct Attr<'a> {
+    pub key: &'a str,
+    /// Undecoded, unnormalised.
+    pub value: &'a str,
+    /// `key` is an XML name of ASCII name characters without a colon (else: check it).
+    pub plain_key: bool,
+    /// `value` has no reference, `<`, tab or newline: it is its own normalised value.
+    pub plain_value: bool,
+}
+
+/// Call `f` for every attribute of `e`, in order, stopping at the first error (a syntax
+/// error placed in the document, or `f`'s own).
 pub(super) fn for_each(
     e: &BytesStart<'_>,
     tag_start: usize,
-    mut f: impl FnMut(&str, &str) -> Result<(), XmlError>,
+    mut f: impl FnMut(Attr<'_>) -> Result<(), XmlError>,
 ) -> Result<(), XmlError> {
     let raw = e.attributes_raw();
     let mut spans = [Span::default(); FAST_MAX];
     if let Some(n) = scan(raw, &mut spans) {
         for s in &spans[..n] {
-            f(&raw[s.key.0..s.key.1], &raw[s.value.0..s.value.1])?;
+            f(Attr {
+                key: &raw[s.key.0..s.key.1],
+                value: &raw[s.value.0..s.value.1],
+                plain_key: s.plain_key,
+                plain_value: s.plain_value,
+            })?;
         }
         return Ok(());
     }
     for attr in e.attributes().with_checks(true) {
         let attr = attr.map_err(|err| attr_error(err, tag_start))?;
-        f(attr.key.into_inner(), &attr.value)?;
+        f(Attr {
+            key: attr.key.into_inner(),
+            value: &attr.value,
+            plain_key: false,
+            plain_value: false,
+        })?;
     }
     Ok(())
 }
@@ -37,6 +58,8 @@ pub(super) fn for_each(
 struct Span {
     key: (usize, usize),
     value: (usize, usize),
+    plain_key: bool,
+    plain_value: bool,
 }
 
 /// XML white space as quick-xml sees it.
@@ -45,15 +68,75 @@ const fn is_ws(b: u8) -> bool {
 }
 
 /// `=` and white space end a key.
-static ENDS_KEY: [bool; 256] = {
-    let mut t = [false; 256];
+const KEY_END: u8 = 1;
+/// ASCII name start characters, colon excluded.
+const NAME_START: u8 = 2;
+/// ASCII name characters, colon excluded.
+const NAME_CHAR: u8 = 4;
+
+/// The first byte of `b[from..end]` that is `quote`, `&`, `<`, tab or newline (where a plain
+/// value ends, or one that needs work begins), or `end`.
+fn first_stop(b: &[u8], from: usize, end: usize, quote: u8) -> usize {
+    let mut j = from;
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        // SAFETY: SSE2 is part of every x86_64 CPU, and each unaligned load reads the 16
+        // bytes b[j..j + 16], which the loop condition keeps inside `b`.
+        unsafe {
+            let needle = |c: u8| _mm_set1_epi8(c as i8);
+            let (q, amp, lt, tab, nl) = (
+                needle(quote),
+                needle(b'&'),
+                needle(b'<'),
+                needle(b'\t'),
+                needle(b'\n'),
+            );
+            while j < end && j + 16 <= b.len() {
+                let v = _mm_loadu_si128(b.as_ptr().add(j).cast());
+                let hits = _mm_or_si128(
+                    _mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, amp)),
+                    _mm_or_si128(
+                        _mm_cmpeq_epi8(v, lt),
+                        _mm_or_si128(_mm_cmpeq_epi8(v, tab), _mm_cmpeq_epi8(v, nl)),
+                    ),
+                );
+                let mask = _mm_movemask_epi8(hits) as u32;
+                if mask != 0 {
+                    return (j + mask.trailing_zeros() as usize).min(end);
+                }
+                j += 16;
+            }
+        }
+    }
+    while j < end && !matches!(b[j], b'&' | b'<' | b'\t' | b'\n') && b[j] != quote {
+        j += 1;
+    }
+    j.min(end)
+}
+
+static CLASS: [u8; 256] = {
+    let mut t = [0; 256];
     let mut i = 0;
-    while i < 256 {
-        t[i] = i as u8 == b'=' || is_ws(i as u8);
+    while i < 128 {
+        let c = i as u8;
+        if c == b'=' || is_ws(c) {
+            t[i] |= KEY_END;
+        }
+        if c.is_ascii_alphabetic() || c == b'_' {
+            t[i] |= NAME_START | NAME_CHAR;
+        }
+        if c.is_ascii_digit() || c == b'-' || c == b'.' {
+            t[i] |= NAME_CHAR;
+        }
         i += 1;
     }
     t
 };
+
+/// Values longer than this are searched for their quote with memchr, and left to the
+/// caller to check.
+const SHORT_VALUE: usize = 64;
 
 /// Split `raw` (what follows the element name) into spans, or `None` when it is not plain:
 /// a key not followed at once by `=` and a quote, an unclosed quote, a repeated key, a key
@@ -73,8 +156,14 @@ fn scan(raw: &str, spans: &mut [Span; FAST_MAX]) -> Option<usize> {
             return None;
         }
         let key_start = i;
+        let mut plain_key = CLASS[usize::from(b[i])] & NAME_START != 0;
         i += 1;
-        while i < b.len() && !ENDS_KEY[usize::from(b[i])] {
+        while i < b.len() {
+            let class = CLASS[usize::from(b[i])];
+            if class & KEY_END != 0 {
+                break;
+            }
+            plain_key &= class & NAME_CHAR != 0;
             i += 1;
         }
         if i + 1 >= b.len() || b[i] != b'=' {
@@ -86,7 +175,14 @@ fn scan(raw: &str, spans: &mut [Span; FAST_MAX]) -> Option<usize> {
             return None;
         }
         let value_start = i + 2;
-        let value_end = value_start + memchr::memchr(quote, &b[value_start..])?;
+        // A short plain value ends at the first byte its quote's table stops at.
+        let short_end = b.len().min(value_start + SHORT_VALUE);
+        let mut j = first_stop(b, value_start, short_end, quote);
+        let plain_value = j < short_end && b[j] == quote;
+        if !plain_value {
+            j += memchr::memchr(quote, &b[j..])?;
+        }
+        let value_end = j;
         let name = &b[key.0..key.1];
         // Lengths and first bytes tell most names apart without a memcmp call.
         if spans[..n].iter().any(|s| {
@@ -97,6 +193,8 @@ fn scan(raw: &str, spans: &mut [Span; FAST_MAX]) -> Option<usize> {
         spans[n] = Span {
             key,
             value: (value_start, value_end),
+            plain_key,
+            plain_value,
         };
         n += 1;
         i = value_end + 1;
@@ -132,7 +230,19 @@ mod tests {
             Ok(())
         };
         let result = if fast {
-            for_each(&e, 0, &mut push)
+            for_each(&e, 0, |a| {
+                // What the split says of a key and value is what the full checks say.
+                if a.plain_key {
+                    assert!(
+                        !a.key.contains(':')
+                            && crate::report::entities::name_len(a.key) == a.key.len()
+                    );
+                }
+                if a.plain_value {
+                    assert!(!a.value.contains(['&', '<', '\t', '\n']));
+                }
+                push(a.key, a.value)
+            })
         } else {
             // quick-xml alone, as before the fast pass existed.
             (|| {
@@ -173,6 +283,27 @@ mod tests {
         ];
         for tag in tags {
             assert_eq!(pairs(tag, true), pairs(tag, false), "{tag:?}");
+        }
+    }
+
+    #[test]
+    fn first_stop_finds_the_first_stop_byte_in_range() {
+        let text = b"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ.,";
+        for stop in [b'"', b'\'', b'&', b'<', b'\t', b'\n'] {
+            for at in 0..text.len() {
+                let mut b = text.to_vec();
+                b[at] = stop;
+                for from in 0..=at.min(20) {
+                    for end in from..=b.len() {
+                        let want = if stop == b'\'' || at >= end { end } else { at };
+                        assert_eq!(
+                            first_stop(&b, from, end, b'"'),
+                            want,
+                            "{stop} at {at}, {from}..{end}"
+                        );
+                    }
+                }
+            }
         }
     }
 

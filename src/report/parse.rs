@@ -467,15 +467,27 @@ impl<'a> Converter<'a> {
         // name the same attribute, which expat rejects too.
         let mut namespaced: Vec<Str> = Vec::new();
         let (ns, entities) = (&self.ns, &mut self.entities);
-        attrs::for_each(e, self.tag_start, |key, raw| {
-            check_name(key, self.tag_start)?;
+        attrs::for_each(e, self.tag_start, |a| {
+            let key = a.key;
+            if !a.plain_key {
+                check_name(key, self.tag_start)?;
+            }
             if key == "xmlns" || key.starts_with("xmlns:") {
                 return Ok(());
             }
-            let value = attr_value(raw, entities)?;
+            let value = if a.plain_value {
+                Cow::Borrowed(a.value)
+            } else {
+                attr_value(a.value, entities)?
+            };
             if keep {
-                let name = ns.attribute_name(key)?;
-                if key.as_bytes().contains(&b':') {
+                // A plain key has no prefix: it is its own name.
+                let name = if a.plain_key {
+                    Str::from(key)
+                } else {
+                    ns.attribute_name(key)?
+                };
+                if !a.plain_key && key.as_bytes().contains(&b':') {
                     namespaced.push(name.clone());
                 }
                 attrs.push((name, convert_attr(&value)));
@@ -616,7 +628,8 @@ impl Namespaces {
             return Ok(());
         }
         let (bindings, declared) = (&mut self.bindings, &mut self.declared);
-        attrs::for_each(e, tag_start, |key, raw| {
+        attrs::for_each(e, tag_start, |a| {
+            let (key, raw) = (a.key, a.value);
             let prefix = match key.strip_prefix("xmlns") {
                 Some("") => "",
                 Some(p) if p.starts_with(':') => &p[1..],
@@ -650,6 +663,9 @@ impl Namespaces {
     fn lookup(&self, prefix: &str) -> Option<&str> {
         if prefix == "xml" {
             return Some(XML_NS);
+        }
+        if self.bindings.is_empty() {
+            return None;
         }
         self.bindings.get(prefix)?.last().map(|u| &**u)
     }
