@@ -258,13 +258,14 @@ fn parse_file(
     let mut missing_time = Vec::new();
     let mut notable = Vec::new();
     let unique_base = (index as u64) << 32;
+    let tail = enrichment.tail();
     for (n, owned) in cases.into_iter().enumerate() {
         let case = &owned;
         let flags = CaseFlags::of(case);
         // Every case's JSON line only when test_run is kept; else just the failed ones'.
         let start = lines.len();
         if opts.keep_test_run || (opts.keep_failed && flags.failed()) {
-            enrichment.write_enriched(lines, case);
+            enrichment.write_enriched_with(lines, case, &tail);
             lines.push(b'\n');
         }
         if flags.failed() {

@@ -73,6 +73,28 @@ impl Enrichment {
     /// `case` with the enrichment applied, as a JSON line body (no newline), without
     /// changing `case`: the loader keeps cases unenriched and writes them this way.
     pub fn write_enriched(&self, out: &mut Vec<u8>, case: &Object) {
+        self.write_enriched_with(out, case, &self.tail());
+    }
+
+    /// The four keys and their values as the end of a JSON object, `}` included: what
+    /// [`Self::write_enriched_with`] appends to a case without them (the same for every case
+    /// of a file, so written once).
+    pub fn tail(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (n, (k, v)) in Self::KEYS.into_iter().zip(self.values()).enumerate() {
+            if n > 0 {
+                out.extend_from_slice(b", ");
+            }
+            pyjson::write_str(&mut out, k);
+            out.extend_from_slice(b": ");
+            pyjson::write_value(&mut out, &v);
+        }
+        out.push(b'}');
+        out
+    }
+
+    /// [`Self::write_enriched`] with the [`Self::tail`] of this enrichment.
+    pub fn write_enriched_with(&self, out: &mut Vec<u8>, case: &Object, tail: &[u8]) {
         if case.iter().any(|(k, _)| Self::KEYS.contains(&k)) {
             let mut case = case.clone();
             self.apply(&mut case);
@@ -81,15 +103,10 @@ impl Enrichment {
         }
         pyjson::write_object(out, case);
         out.pop(); // the closing brace: the four keys follow in order
-        for (n, (k, v)) in Self::KEYS.into_iter().zip(self.values()).enumerate() {
-            if n > 0 || !case.is_empty() {
-                out.extend_from_slice(b", ");
-            }
-            pyjson::write_str(out, k);
-            out.extend_from_slice(b": ");
-            pyjson::write_value(out, &v);
+        if !case.is_empty() {
+            out.extend_from_slice(b", ");
         }
-        out.push(b'}');
+        out.extend_from_slice(tail);
     }
 
     fn values(&self) -> [Value; 4] {

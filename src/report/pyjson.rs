@@ -162,6 +162,67 @@ pub fn write_float(out: &mut Vec<u8>, f: f64) {
         out.extend_from_slice(text);
         return;
     }
+    if write_short_decimal(out, f) {
+        return;
+    }
+    write_float_general(out, f);
+}
+
+/// Python's `repr` of a float with few decimals (times like `0.032`, counts like `3.0`),
+/// without the general shortest-digits search. For `k` = 0, 1, ... the nearest integer `m`
+/// to `|f| * 10^k` is tried: `m / 10^k == |f|` (both exact below 2^53 and 10^22, so the
+/// division is correctly rounded, as parsing the text would be) proves `m` with `k`
+/// decimals reads back as `f`, and the first `k` that works gives the shortest such text,
+/// the nearest one when several are as short. Only for 1e-4 <= |f| < 1e15, where repr
+/// uses fixed notation. Returns false (writing nothing) for anything else.
+fn write_short_decimal(out: &mut Vec<u8>, f: f64) -> bool {
+    const POW10: [f64; 8] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7];
+    const POW10_INT: [u64; 8] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000];
+    let a = f.abs();
+    if f == 0.0 {
+        out.extend_from_slice(if f.is_sign_negative() {
+            b"-0.0"
+        } else {
+            b"0.0"
+        });
+        return true;
+    }
+    if !(1e-4..1e15).contains(&a) {
+        return false;
+    }
+    for k in 0..POW10.len() {
+        let scaled = (a * POW10[k]).round();
+        if scaled >= 9_007_199_254_740_992.0 {
+            return false;
+        }
+        if scaled / POW10[k] != a {
+            continue;
+        }
+        let m = scaled as u64;
+        if f < 0.0 {
+            out.push(b'-');
+        }
+        write_u64(out, m / POW10_INT[k]);
+        out.push(b'.');
+        if k == 0 {
+            out.push(b'0');
+        } else {
+            let frac = m % POW10_INT[k];
+            let mut digits = [b'0'; 8];
+            let mut rest = frac;
+            for slot in digits[..k].iter_mut().rev() {
+                *slot = b'0' + (rest % 10) as u8;
+                rest /= 10;
+            }
+            out.extend_from_slice(&digits[..k]);
+        }
+        return true;
+    }
+    false
+}
+
+/// [`write_float`] for any finite float.
+fn write_float_general(out: &mut Vec<u8>, f: f64) {
     // Rust's `{:e}` gives the shortest digits that round-trip (closest to the value when
     // several are as short), as Python's repr does, except on an exact tie (fixed by
     // `round_half_even`); the layout is Python's `format_float_short`.
@@ -807,6 +868,60 @@ mod tests {
             let f = f64::from_bits(bits);
             assert_eq!(text(|o| write_float(o, f)), want, "bits {bits:#018x}");
         }
+    }
+
+    /// The short-decimal path writes what the general one writes, or leaves it to it.
+    #[test]
+    fn short_decimals_match_the_general_path() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut floats = vec![
+            0.0,
+            -0.0,
+            1e-4,
+            0.0001,
+            9.9999e-5,
+            1e15,
+            999999999999999.9,
+            0.1,
+            0.3,
+        ];
+        floats.push(0.1 + 0.2);
+        for _ in 0..200_000 {
+            // Decimal texts as reports write them, parsed as Python would.
+            let digits = next() % 10_000_000_000;
+            let decimals = (next() % 9) as i32;
+            let text = format!("{}e-{decimals}", digits >> (next() % 34));
+            floats.push(text.parse().unwrap());
+            // And any bit pattern.
+            floats.push(f64::from_bits(next()));
+            floats.push(f64::from_bits(next()) % 1000.0);
+        }
+        let mut taken = 0;
+        for f in floats.into_iter().filter(|f| f.is_finite()) {
+            let mut fast = Vec::new();
+            if write_short_decimal(&mut fast, f) {
+                taken += 1;
+                let slow = text(|o| write_float_general(o, f));
+                assert_eq!(
+                    String::from_utf8(fast).unwrap(),
+                    slow,
+                    "bits {:#018x}",
+                    f.to_bits()
+                );
+            } else {
+                assert!(fast.is_empty());
+            }
+        }
+        assert!(
+            taken > 100_000,
+            "the short path is taken for typical values ({taken})"
+        );
     }
 
     #[test]

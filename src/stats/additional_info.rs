@@ -378,10 +378,13 @@ pub fn test_status(
     range: std::ops::Range<usize>,
     emit: &mut dyn FnMut(&[u8]),
 ) -> u64 {
-    let short: Vec<Value> = (0..g.builds.len())
+    // Each build's short job name, already a JSON string.
+    let short: Vec<Vec<u8>> = (0..g.builds.len())
         .map(|bc| {
             let (build, config) = &g.builds[bc];
-            Value::Str(format!("{build} / test ({config})").into())
+            let mut text = Vec::new();
+            pyjson::write_str(&mut text, &format!("{build} / test ({config})"));
+            text
         })
         .collect();
     let mut line = Vec::new();
@@ -407,21 +410,29 @@ pub fn test_status(
         } else {
             first.unwrap_or("success")
         };
-        let mut o = Object::with_capacity(4);
-        o.push_unique(
-            "short_job_name".into(),
-            short[group.build_config as usize].clone(),
-        );
-        o.push_unique(
-            "file".into(),
-            cases.value_or(cases.file[group.first as usize], "NoFile"),
-        );
-        // The reference reads `tests[-1]["name"]` (a case without a name would crash it).
-        o.push_unique("name".into(), cases.name_or(group.last as usize, "NoName"));
-        o.push_unique("status".into(), Value::Str(status.into()));
+        // The dict the reference dumps, written as `write_object_with` would write it
+        // (its keys and statuses need no escapes) without building it.
         line.clear();
-        pyjson::write_object_with(&mut line, &o, NonFinite::Literal);
-        line.push(b'\n');
+        line.extend_from_slice(b"{\"short_job_name\": ");
+        line.extend_from_slice(&short[group.build_config as usize]);
+        line.extend_from_slice(b", \"file\": ");
+        match cases.values.get(cases.file[group.first as usize]) {
+            Some(file) => pyjson::write_value_with(&mut line, file, NonFinite::Literal),
+            None => pyjson::write_str(&mut line, "NoFile"),
+        }
+        line.extend_from_slice(b", \"name\": ");
+        // The reference reads `tests[-1]["name"]` (a case without a name would crash it).
+        match cases.name_str(group.last as usize) {
+            Some(name) => pyjson::write_str(&mut line, name),
+            None => pyjson::write_value_with(
+                &mut line,
+                &cases.name_or(group.last as usize, "NoName"),
+                NonFinite::Literal,
+            ),
+        }
+        line.extend_from_slice(b", \"status\": \"");
+        line.extend_from_slice(status.as_bytes());
+        line.extend_from_slice(b"\"}\n");
         emit(&line);
     }
     groups.len() as u64
