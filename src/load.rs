@@ -60,7 +60,8 @@ pub struct Progress {
 /// What the parse of one file produced, ready to fold.
 struct Parsed {
     enrichment: Enrichment,
-    keys: Vec<CaseKey>,
+    /// Runs of neighbouring cases with one summary key: (key, number of cases).
+    keys: Vec<(CaseKey, usize)>,
     rows: Vec<CaseRow>,
     failed: Option<DeflateChunk>,
     failed_docs: u64,
@@ -252,8 +253,8 @@ fn parse_file(
     lines.clear();
     let mut failed = Vec::new();
     let mut failed_docs = 0;
-    let mut keys = Vec::with_capacity(cases.len());
-    let mut rows = Vec::with_capacity(cases.len());
+    let mut keys: Vec<(CaseKey, usize)> = Vec::new();
+    let mut rows: Vec<CaseRow> = Vec::with_capacity(cases.len());
     let mut reruns = 0;
     let mut missing_time = Vec::new();
     let mut notable = Vec::new();
@@ -282,15 +283,17 @@ fn parse_file(
         if time.is_none() {
             missing_time.push(case_label(case));
         }
-        let key = case_key(case, unique_base + n as u64);
-        rows.push(CaseRow::of(
-            owned,
-            flags,
-            time,
-            &key,
-            unique_base + n as u64,
-        ));
-        keys.push(key);
+        // Neighbouring cases mostly share their class: a case whose file and classname are
+        // the previous one's strings joins its run, without making its key.
+        let same = rows.last().is_some_and(|prev| {
+            same_text(prev.file.as_ref(), case.get("file"))
+                && same_text(prev.classname.as_ref(), case.get("classname"))
+        });
+        match keys.last_mut() {
+            Some(run) if same => run.1 += 1,
+            _ => keys.push((case_key(case, unique_base + n as u64), 1)),
+        }
+        rows.push(CaseRow::of(owned, flags, time));
     }
     let all = opts
         .keep_test_run
@@ -309,6 +312,16 @@ fn parse_file(
         notable,
         missing_time,
     })
+}
+
+/// Both absent, or the same string (other values take the full key comparison: NaN never
+/// equals itself, and 1 equals 1.0).
+fn same_text(a: Option<&Value>, b: Option<&Value>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(Value::Str(x)), Some(Value::Str(y))) => x == y,
+        _ => false,
+    }
 }
 
 /// `classname.name` for messages.
@@ -366,28 +379,39 @@ fn fold(
             t.cases += info.cases;
             t.reruns += p.reruns;
             let file_key = summary.file_key(&p.enrichment);
-            // Neighbouring cases of a file mostly share their class: the last key and its
-            // row spare hashing the key again.
+            // A run of cases shares its key; the last key and its row spare hashing it again.
             let mut last: Option<(CaseKey, usize)> = None;
-            for (ordinal, (key, row)) in p.keys.into_iter().zip(p.rows).enumerate() {
-                let (status, time) = (row.status(), row.numeric_time());
-                match status {
-                    CaseStatus::Failure => t.failures += 1,
-                    CaseStatus::Error => t.errors += 1,
-                    CaseStatus::Skipped => t.skipped += 1,
-                    CaseStatus::Success => t.successes += 1,
-                }
-                // A display total: NaN or infinite times (legal in reports) are left out.
-                t.time += time.filter(|x| x.is_finite()).unwrap_or(0.0);
-                match &last {
-                    Some((k, i)) if *k == key => summary.add_again(*i, status, time),
-                    _ => {
-                        let values = (row.file.as_ref(), row.classname.as_ref());
-                        let i = summary.add(&file_key, key.clone(), values, status, time);
-                        last = Some((key, i));
+            let mut rows = p.rows.into_iter();
+            let mut ordinal = 0;
+            for (key, count) in p.keys {
+                let mut row_index = match &last {
+                    Some((k, i)) if *k == key => Some(*i),
+                    _ => None,
+                };
+                for row in rows.by_ref().take(count) {
+                    let (status, time) = (row.status(), row.numeric_time());
+                    match status {
+                        CaseStatus::Failure => t.failures += 1,
+                        CaseStatus::Error => t.errors += 1,
+                        CaseStatus::Skipped => t.skipped += 1,
+                        CaseStatus::Success => t.successes += 1,
                     }
+                    // A display total: NaN or infinite times (legal in reports) are left out.
+                    t.time += time.filter(|x| x.is_finite()).unwrap_or(0.0);
+                    match row_index {
+                        Some(i) => summary.add_again(i, status, time),
+                        None => {
+                            let values = (row.file.as_ref(), row.classname.as_ref());
+                            let i = summary.add(&file_key, key.clone(), values, status, time);
+                            row_index = Some(i);
+                        }
+                    }
+                    run.cases.push(file_index, ordinal, row);
+                    ordinal += 1;
                 }
-                run.cases.push(file_index, ordinal, row);
+                if let Some(i) = row_index {
+                    last = Some((key, i));
+                }
             }
             run.notable.extend(p.notable.into_iter().map(|mut b| {
                 b.file_index = file_index;

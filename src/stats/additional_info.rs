@@ -228,14 +228,16 @@ pub fn group_cases(
     // groups cost 20 bytes each this way. The key folds the build/config into the case's
     // 128-bit hash (an odd multiplier keeps distinct pairs apart).
     // (high, low, row): u128 would be 16-aligned and pad each entry to 32 bytes.
+    let group_keys = cases.group_keys();
     let mut keyed: Vec<(u64, u64, u32)> = (0..cases.len())
         .filter_map(|row| {
             let bc = per_file[cases.file_index[row] as usize]?;
             let mix = u128::from(bc + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835);
-            let key = cases.group_key[row] ^ mix;
+            let key = group_keys[row] ^ mix;
             Some(((key >> 64) as u64, key as u64, row as u32))
         })
         .collect();
+    drop(group_keys);
     // Keys are hashes, so their top bit splits them evenly: the halves sort on two cores.
     sort_split(&mut keyed, |k| k.0 >> 63 == 0, <[_]>::sort_unstable);
     g.next = vec![END; cases.len()];

@@ -8,7 +8,7 @@ use xxhash_rust::xxh3::{xxh3_64_with_seed, xxh3_128};
 use crate::report::pyjson::{self, NonFinite};
 use crate::report::{Object, Value};
 
-use super::{CaseFlags, CaseKey, CaseStatus, SummaryKeyPart};
+use super::{CaseFlags, CaseStatus, SummaryKeyPart};
 
 /// Flag bits of [`CaseTable::flags`].
 pub mod flag {
@@ -110,25 +110,13 @@ fn same_nan(a: &Value, b: &Value) -> bool {
 pub struct CaseRow {
     pub flags: u8,
     pub time: f64,
-    /// Hash of the Python-equality parts of (file|"NoFile", classname|"NoClass",
-    /// name|"NoName"): the per-case part of additional_info's group key.
-    pub group_key: u128,
     pub file: Option<Value>,
     pub classname: Option<Value>,
     pub name: Option<Value>,
 }
 
 impl CaseRow {
-    /// `unique` must differ for every case of the run: it keys NaN and unhashable values,
-    /// which never equal anything in a Python dict.
-    /// `key` is the case's summary key (file and classname parts, Null when absent).
-    pub fn of(
-        mut case: Object,
-        flags: CaseFlags,
-        time: Option<f64>,
-        key: &CaseKey,
-        unique: u64,
-    ) -> Self {
+    pub fn of(mut case: Object, flags: CaseFlags, time: Option<f64>) -> Self {
         let mut bits = 0;
         for (on, bit) in [
             (flags.failure, flag::FAILURE),
@@ -141,48 +129,16 @@ impl CaseRow {
                 bits |= bit;
             }
         }
-        let mut n = 0u64;
-        let mut fresh = || {
-            n += 1;
-            (unique << 2) | n
-        };
-        // additional_info groups by `.get(k, default)`: absent keys read as the default
-        // string; present ones as the summary key already has them (NaN stays unique).
         // The case is done with: its values move out, not copy.
         let [file, classname, name] = case.take_many(["file", "classname", "name"]);
-        let group_key = HASH_BUF.with_borrow_mut(|buf| {
-            buf.clear();
-            for ((value, default), part) in [(&file, "NoFile"), (&classname, "NoClass")]
-                .into_iter()
-                .zip(key)
-            {
-                match value {
-                    Some(_) => part.hash_into(buf),
-                    None => hash_str_into(buf, default),
-                }
-            }
-            match &name {
-                // A string name hashes as its key part would, without making one.
-                Some(Value::Str(s)) => hash_str_into(buf, s),
-                None => hash_str_into(buf, "NoName"),
-                Some(v) => SummaryKeyPart::of(Some(v), &mut fresh).hash_into(buf),
-            }
-            xxh3_128(buf)
-        });
         Self {
             flags: bits,
             time: time.unwrap_or(0.0),
-            group_key,
             file,
             classname,
             name,
         }
     }
-}
-
-thread_local! {
-    /// The group-key bytes of the case being hashed (reused: one allocation per thread).
-    static HASH_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl CaseRow {
@@ -216,7 +172,6 @@ pub struct CaseTable {
     pub ordinal: Vec<u32>,
     pub flags: Vec<u8>,
     pub time: Vec<f64>,
-    pub group_key: Vec<u128>,
     pub file: Vec<ValueId>,
     pub classname: Vec<ValueId>,
     /// Names are nearly all distinct: string names live in one text arena (end offsets);
@@ -244,7 +199,6 @@ impl CaseTable {
         self.ordinal.reserve(cases);
         self.flags.reserve(cases);
         self.time.reserve(cases);
-        self.group_key.reserve(cases);
         self.file.reserve(cases);
         self.classname.reserve(cases);
         self.name_end.reserve(cases);
@@ -267,7 +221,6 @@ impl CaseTable {
         self.ordinal.push(ordinal as u32);
         self.flags.push(row.flags);
         self.time.push(row.time);
-        self.group_key.push(row.group_key);
         self.file.push(file);
         self.classname.push(classname);
         match row.name {
@@ -279,6 +232,81 @@ impl CaseTable {
             }
         }
         self.name_end.push(self.name_text.len() as u32);
+    }
+
+    /// Each case's additional_info group key: a hash of the Python-equality parts of
+    /// (file|"NoFile", classname|"NoClass", name|"NoName"), as `.get(k, default)` reads
+    /// them. A NaN or unhashable part never equals another, so its case groups alone.
+    /// Values repeat: each interned one is hashed once; rows are hashed on two threads.
+    pub fn group_keys(&self) -> Vec<u128> {
+        let part_hash = |part: &SummaryKeyPart| {
+            let mut buf = Vec::new();
+            part.hash_into(&mut buf);
+            xxh3_128(&buf)
+        };
+        let parts: Vec<Option<u128>> = self
+            .values
+            .values
+            .iter()
+            .map(|v| {
+                let mut unique = false;
+                let part = SummaryKeyPart::of(Some(v), &mut || {
+                    unique = true;
+                    0
+                });
+                (!unique).then(|| part_hash(&part))
+            })
+            .collect();
+        let no_file = part_hash(&SummaryKeyPart::Str("NoFile".into()));
+        let no_class = part_hash(&SummaryKeyPart::Str("NoClass".into()));
+        let key_of = |row: usize, buf: &mut Vec<u8>| {
+            buf.clear();
+            for (id, absent, slot) in [
+                (self.file[row], no_file, 0u8),
+                (self.classname[row], no_class, 1),
+            ] {
+                match if id == ABSENT {
+                    Some(absent)
+                } else {
+                    parts[id as usize]
+                } {
+                    Some(h) => buf.extend_from_slice(&h.to_le_bytes()),
+                    None => {
+                        buf.extend_from_slice(&[0xff, slot]);
+                        buf.extend_from_slice(&(row as u64).to_le_bytes());
+                    }
+                }
+            }
+            match self.odd_names.get(&(row as u32)) {
+                None => hash_str_into(buf, self.name_str(row).unwrap_or_default()),
+                Some(None) => hash_str_into(buf, "NoName"),
+                Some(Some(v)) => {
+                    let mut n = 0;
+                    SummaryKeyPart::of(Some(v), &mut || {
+                        n += 1;
+                        ((row as u64) << 2) | n
+                    })
+                    .hash_into(buf)
+                }
+            }
+            xxh3_128(buf)
+        };
+        let mut keys = vec![0u128; self.len()];
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(4);
+        let chunk = self.len().div_ceil(threads).max(1);
+        std::thread::scope(|s| {
+            for (n, out) in keys.chunks_mut(chunk).enumerate() {
+                s.spawn(move || {
+                    let mut buf = Vec::new();
+                    for (i, key) in out.iter_mut().enumerate() {
+                        *key = key_of(n * chunk + i, &mut buf);
+                    }
+                });
+            }
+        });
+        keys
     }
 
     /// A case's name, or `default` (as a string) when it has none.
@@ -347,33 +375,66 @@ impl SummaryKeyPart {
 mod tests {
     use super::*;
 
-    fn case(name: Value) -> Object {
-        let mut o = Object::new();
-        o.insert("classname", Value::Str("C".into()));
-        o.insert("name", name);
-        o
-    }
-
     #[test]
     fn group_keys_follow_python_equality() {
-        let row = |c: &Object, t, u| {
-            CaseRow::of(
-                c.clone(),
-                CaseFlags::default(),
-                t,
-                &super::super::case_key(c, u),
-                u,
-            )
+        // Rows 0.. of a table, one case per name given (classname "C").
+        let keys = |names: Vec<Option<Value>>| {
+            let mut t = CaseTable::default();
+            for (n, name) in names.into_iter().enumerate() {
+                let mut c = Object::new();
+                c.insert("classname", Value::Str("C".into()));
+                if let Some(v) = name {
+                    c.insert("name", v);
+                }
+                t.push(0, n, CaseRow::of(c, CaseFlags::default(), Some(1.0)));
+            }
+            t.group_keys()
         };
-        let k = |v: Value, u| row(&case(v), Some(1.0), u).group_key;
-        assert_eq!(k(Value::Int(1), 1), k(Value::Float(1.0), 2));
-        assert_ne!(k(Value::Int(1), 1), k(Value::Str("1".into()), 2));
-        assert_ne!(k(Value::Float(f64::NAN), 1), k(Value::Float(f64::NAN), 2));
-        let mut absent = Object::new();
-        absent.insert("classname", Value::Str("C".into()));
-        let a = row(&absent, None, 3);
-        assert_eq!(a.group_key, k(Value::Str("NoName".into()), 4));
-        assert_eq!(a.flags, flag::NO_TIME);
+        let k = keys(vec![
+            Some(Value::Int(1)),
+            Some(Value::Float(1.0)),
+            Some(Value::Str("1".into())),
+            Some(Value::Float(f64::NAN)),
+            Some(Value::Float(f64::NAN)),
+            None,
+            Some(Value::Str("NoName".into())),
+            Some(Value::Int(1)),
+        ]);
+        assert_eq!(k[0], k[1], "1 == 1.0");
+        assert_ne!(k[0], k[2], "1 != '1'");
+        assert_ne!(k[3], k[4], "NaN != NaN");
+        assert_eq!(k[5], k[6], "an absent name reads as 'NoName'");
+        assert_eq!(k[0], k[7]);
+
+        // Files and classnames: absent ones read as their defaults; NaN ones never match.
+        let mut t = CaseTable::default();
+        for (n, (file, class)) in [
+            (None, None),
+            (
+                Some(Value::Str("NoFile".into())),
+                Some(Value::Str("NoClass".into())),
+            ),
+            (Some(Value::Float(f64::NAN)), None),
+            (Some(Value::Float(f64::NAN)), None),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut c = Object::new();
+            c.insert("name", Value::Str("t".into()));
+            if let Some(f) = file {
+                c.insert("file", f);
+            }
+            if let Some(cl) = class {
+                c.insert("classname", cl);
+            }
+            let row = CaseRow::of(c, CaseFlags::default(), None);
+            assert_eq!(row.flags, flag::NO_TIME);
+            t.push(0, n, row);
+        }
+        let k = t.group_keys();
+        assert_eq!(k[0], k[1]);
+        assert_ne!(k[2], k[3]);
     }
 
     #[test]
