@@ -212,8 +212,39 @@ impl ZipSource {
 
 /// Inflate a raw deflate stream into `out`, never past one byte more than `size` (enough to
 /// tell a lying header), and check its CRC-32. The same checks as reading through the zip
-/// crate, without its buffered reader layers or zero-filling `out` first.
+/// crate. libdeflate inflates whole buffers about 1.7x faster than zlib-rs; a stream it
+/// rejects goes to [`inflate_checked`] (zlib-rs), whose errors say what is wrong, and which
+/// has the last word (the two agree on valid streams: see the tests).
 fn inflate_into(raw: &[u8], size: u64, crc: u32, out: &mut Vec<u8>) -> Result<(), String> {
+    thread_local! {
+        static INFLATER: std::cell::RefCell<libdeflater::Decompressor> =
+            std::cell::RefCell::new(libdeflater::Decompressor::new());
+    }
+    let too_large = || "larger than its declared uncompressed size".to_string();
+    let cap = usize::try_from(size)
+        .map_err(|_| too_large())?
+        .saturating_add(1);
+    out.clear();
+    out.try_reserve_exact(cap).map_err(|_| too_large())?;
+    out.resize(cap, 0);
+    let inflated = INFLATER.with_borrow_mut(|d| d.deflate_decompress(raw, out));
+    match inflated {
+        Ok(n) if n as u64 > size => return Err(too_large()),
+        Ok(n) => out.truncate(n),
+        Err(libdeflater::DecompressionError::InsufficientSpace) => return Err(too_large()),
+        Err(_) => {
+            out.clear();
+            return inflate_checked(raw, size, crc, out);
+        }
+    }
+    if crc32fast::hash(out) != crc {
+        return Err("Invalid checksum".into());
+    }
+    Ok(())
+}
+
+/// [`inflate_into`] by zlib-rs, streaming into spare capacity.
+fn inflate_checked(raw: &[u8], size: u64, crc: u32, out: &mut Vec<u8>) -> Result<(), String> {
     use flate2::{Decompress, FlushDecompress, Status};
     let too_large = || "larger than its declared uncompressed size".to_string();
     let cap = usize::try_from(size)
@@ -265,6 +296,61 @@ pub fn extract_components(name: &str) -> Vec<Box<str>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// libdeflate (the fast path) and zlib-rs read the same streams the same way: valid,
+    /// truncated and corrupted ones, and a size header that lies either way.
+    #[test]
+    fn both_inflaters_agree() {
+        use std::io::Write;
+        let mut seed = 0x1234_5678_9abc_def1u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let text: Vec<u8> = (0..20_000)
+            .map(|i| b"<testcase name=\"t\" time=\"0.1\"/>\n"[i % 32] ^ ((next() % 7 == 0) as u8))
+            .collect();
+        let mut checked = 0;
+        for level in [0, 1, 6, 9] {
+            let mut enc =
+                flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(level));
+            enc.write_all(&text).unwrap();
+            let raw = enc.finish().unwrap();
+            let crc = crc32fast::hash(&text);
+            for n in 0..400 {
+                let mut bad = raw.clone();
+                match n % 4 {
+                    0 if n > 0 => bad.truncate((next() as usize) % raw.len()),
+                    1 => {
+                        let at = (next() as usize) % bad.len();
+                        bad[at] ^= 1 << (next() % 8);
+                    }
+                    2 => {
+                        let at = (next() as usize) % bad.len();
+                        bad[at] = next() as u8;
+                    }
+                    _ => {}
+                }
+                for size in [
+                    text.len() as u64,
+                    text.len() as u64 - 1,
+                    text.len() as u64 + 5,
+                ] {
+                    let (mut a, mut b) = (Vec::new(), Vec::new());
+                    let fast = inflate_into(&bad, size, crc, &mut a);
+                    let slow = inflate_checked(&bad, size, crc, &mut b);
+                    assert_eq!(fast, slow, "level {level}, case {n}, size {size}");
+                    if fast.is_ok() {
+                        assert_eq!(a, b);
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 100);
+    }
 
     #[test]
     fn extractall_names() {
