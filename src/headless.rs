@@ -16,7 +16,9 @@ use crate::sanitize::line;
 use crate::source::s3::{self as s3_source, FetchProgress, S3Spec};
 use crate::source::{Listing, LocalSpec, discover};
 use crate::stats::CaseStatus;
-use crate::upload::{FolderSink, PlannedObject, S3Sink, Sink, UploadContext, execute, plan};
+use crate::upload::{
+    FolderSink, PlannedObject, S3Sink, Sink, UploadContext, execute, plan, plan_each,
+};
 
 /// Exit codes, documented in the README.
 pub mod exit {
@@ -378,7 +380,6 @@ pub fn upload(cli: &Cli) -> Result<i32> {
         }
         .into());
     }
-    let objects = plan(&run, &ctx);
     if !ctx.uploads_test_run() {
         eprintln!(
             "test_run not uploaded: only for pytorch/pytorch on main or trunk/<sha> \
@@ -388,6 +389,7 @@ pub fn upload(cli: &Cli) -> Result<i32> {
         );
     }
     if cli.dry_run {
+        let objects = plan(&run, &ctx);
         if cli.json {
             print_json(cli, &run, &objects, None, started, true)?;
         } else {
@@ -397,7 +399,21 @@ pub fn upload(cli: &Cli) -> Result<i32> {
     }
     // --out-dir writes to a folder; otherwise the objects go where the seed puts them: S3.
     let mut sink = sink_for(cli)?;
-    let outcome = run_sink(&objects, sink.as_mut());
+    // The first objects are written (or uploaded) while additional_info is computed; a
+    // failed write stops the writing, not the planning, whose objects are then not written.
+    let (objects, outcome) = std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::channel::<PlannedObject>();
+        let sink = sink.as_mut();
+        let writer = s.spawn(move || run_sink(rx, sink));
+        let mut objects = Vec::new();
+        plan_each(&run, &ctx, &mut |o| {
+            // Bodies are shared buffers: the copy sent is cheap.
+            let _ = tx.send(o.clone());
+            objects.push(o);
+        });
+        drop(tx);
+        (objects, writer.join().expect("the writer does not panic"))
+    });
     if cli.json {
         print_json(cli, &run, &objects, Some(&outcome), started, false)?;
     }
@@ -488,7 +504,10 @@ pub fn sink_for(cli: &Cli) -> Result<Box<dyn Sink + Send>> {
     })
 }
 
-fn run_sink(objects: &[PlannedObject], sink: &mut dyn Sink) -> crate::upload::UploadOutcome {
+fn run_sink(
+    objects: impl IntoIterator<Item = PlannedObject>,
+    sink: &mut dyn Sink,
+) -> crate::upload::UploadOutcome {
     execute(objects, sink, |_, o| {
         eprintln!(
             "writing {} documents ({}, {} gzip) to {}",

@@ -14,7 +14,7 @@ use crate::report::pyjson::{self, NonFinite};
 use crate::report::{Object, Value};
 
 use super::SummaryKeyPart;
-use super::cases::{CaseTable, flag};
+use super::cases::{CaseTable, ValueId, flag};
 
 pub const NO_JOB_NAME: &str = "NoJobName";
 pub const NO_BUILD_ENV: &str = "NoBuildEnv";
@@ -306,25 +306,39 @@ pub fn invoking_file_summary(cases: &CaseTable, g: &Grouping) -> Vec<u8> {
     const SUCCESSES: usize = 3;
     let mut flat: Vec<Entry> = Vec::new();
     let mut index: FxHashMap<(u32, SummaryKeyPart), usize> = FxHashMap::default();
+    // The entry of each (build, interned file value) once looked up: values repeat across
+    // a million groups. NaN-like values (a unique part) are looked up every time.
+    let mut by_id: FxHashMap<(u32, ValueId), usize> = FxHashMap::default();
     let mut unique = 0u64;
     for group in &g.groups {
         let first = group.first as usize;
-        let file = cases.value_or(cases.file[first], "NoFile");
-        let part = SummaryKeyPart::of(Some(&file), &mut || {
-            unique += 1;
-            unique
-        });
-        let next = flat.len();
-        let i = *index.entry((group.build_config, part)).or_insert(next);
-        if i == next {
-            flat.push(Entry {
-                build_config: group.build_config,
-                file,
-                count: 0,
-                time: 0.0,
-                status: [0; 4],
-            });
-        }
+        let id = cases.file[first];
+        let i = match by_id.get(&(group.build_config, id)) {
+            Some(&i) => i,
+            None => {
+                let file = cases.value_or(id, "NoFile");
+                let part = SummaryKeyPart::of(Some(&file), &mut || {
+                    unique += 1;
+                    unique
+                });
+                let repeats = !matches!(part, SummaryKeyPart::Unique(_));
+                let next = flat.len();
+                let i = *index.entry((group.build_config, part)).or_insert(next);
+                if i == next {
+                    flat.push(Entry {
+                        build_config: group.build_config,
+                        file,
+                        count: 0,
+                        time: 0.0,
+                        status: [0; 4],
+                    });
+                }
+                if repeats {
+                    by_id.insert((group.build_config, id), i);
+                }
+                i
+            }
+        };
         let e = &mut flat[i];
         e.count += 1;
         let mut status = SUCCESSES;
@@ -389,6 +403,16 @@ pub fn test_status(
             text
         })
         .collect();
+    // Every interned value as JSON, once (a few thousand files and classnames).
+    let files: Vec<Vec<u8>> = cases
+        .values
+        .iter()
+        .map(|v| {
+            let mut json = Vec::new();
+            pyjson::write_value_with(&mut json, v, NonFinite::Literal);
+            json
+        })
+        .collect();
     let mut line = Vec::new();
     let groups = &g.groups[range];
     for group in groups {
@@ -418,8 +442,8 @@ pub fn test_status(
         line.extend_from_slice(b"{\"short_job_name\": ");
         line.extend_from_slice(&short[group.build_config as usize]);
         line.extend_from_slice(b", \"file\": ");
-        match cases.values.get(cases.file[group.first as usize]) {
-            Some(file) => pyjson::write_value_with(&mut line, file, NonFinite::Literal),
+        match files.get(cases.file[group.first as usize] as usize) {
+            Some(json) => line.extend_from_slice(json),
             None => pyjson::write_str(&mut line, "NoFile"),
         }
         line.extend_from_slice(b", \"name\": ");

@@ -70,6 +70,11 @@ impl ValueTable {
     pub fn get(&self, id: ValueId) -> Option<&Value> {
         self.values.get(id as usize)
     }
+
+    /// The values in id order.
+    pub fn iter(&self) -> impl Iterator<Item = &Value> {
+        self.values.iter()
+    }
 }
 
 /// A hash of the value's exact identity (variant and content).

@@ -118,7 +118,9 @@ pub fn execute(task: Task, cli: &Cli, model: &Arc<Model>, send: &dyn Fn(Msg)) {
         Task::Plan { branch, repo } => send(Msg::Planned(plan(cli, model, branch, repo))),
         Task::Upload(objects) => {
             let outcome = headless::sink_for(cli).map(|mut sink| {
-                upload::execute(&objects, sink.as_mut(), |i, _| send(Msg::Uploading(i)))
+                upload::execute(objects.iter(), sink.as_mut(), |i, _| {
+                    send(Msg::Uploading(i))
+                })
             });
             send(match outcome {
                 Ok(o) => Msg::Uploaded {
@@ -171,7 +173,8 @@ fn plan(cli: &Cli, model: &Model, branch: Option<String>, repo: String) -> Resul
         gzip_level: cli.gzip_level,
     };
     let (failed, lines) = load::lines_again(run, &opts)?;
-    let objects = upload::plan::plan_with(run, &failed, lines.as_ref(), &ctx);
+    let mut objects = Vec::new();
+    upload::plan::plan_with(run, &failed, lines.as_ref(), &ctx, &mut |o| objects.push(o));
     Ok(Planned {
         objects,
         warnings,

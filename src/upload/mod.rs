@@ -8,7 +8,7 @@ pub mod plan;
 pub mod s3;
 
 pub use folder::FolderSink;
-pub use plan::{PlannedObject, UploadContext, plan};
+pub use plan::{PlannedObject, UploadContext, plan, plan_each};
 #[cfg(feature = "net")]
 pub use s3::S3Sink;
 
@@ -35,13 +35,14 @@ pub struct UploadOutcome {
 
 /// Write the plan in order, stopping at the first failure (objects already written stay,
 /// each complete). `on_object` is told each object before it is written.
-pub fn execute(
-    plan: &[PlannedObject],
+pub fn execute<O: std::borrow::Borrow<PlannedObject>>(
+    plan: impl IntoIterator<Item = O>,
     sink: &mut dyn Sink,
     mut on_object: impl FnMut(usize, &PlannedObject),
 ) -> UploadOutcome {
     let mut outcome = UploadOutcome::default();
-    for (i, object) in plan.iter().enumerate() {
+    for (i, object) in plan.into_iter().enumerate() {
+        let object = object.borrow();
         on_object(i, object);
         match sink.put(object) {
             Ok(()) => outcome.written.push(object.location()),

@@ -58,25 +58,33 @@ impl PlannedObject {
 /// `LoadOptions`). `test_run` is present only when the gate allows it and the run was loaded
 /// with its cases kept.
 pub fn plan(run: &LoadedRun, ctx: &UploadContext) -> Vec<PlannedObject> {
+    let mut objects = Vec::new();
+    plan_each(run, ctx, &mut |o| objects.push(o));
+    objects
+}
+
+/// [`plan`], handing each object to `emit` as soon as it is made (in upload order), so a
+/// sink can write the first ones while the rest are computed.
+pub fn plan_each(run: &LoadedRun, ctx: &UploadContext, emit: &mut dyn FnMut(PlannedObject)) {
     let failed = run
         .failed
         .as_ref()
         .expect("plan() takes a run loaded with LoadOptions::keep_failed");
-    plan_with(run, failed, run.test_run.as_ref(), ctx)
+    plan_with(run, failed, run.test_run.as_ref(), ctx, emit)
 }
 
-/// [`plan`] with the `failed_test_runs` and `test_run` lines given apart (a front-end that
-/// loaded without them reads them again when it commits, the latter only when the gate
+/// [`plan_each`] with the `failed_test_runs` and `test_run` lines given apart (a front-end
+/// that loaded without them reads them again when it commits, the latter only when the gate
 /// asks for it).
 pub fn plan_with(
     run: &LoadedRun,
     failed: &Lines,
     test_run: Option<&Lines>,
     ctx: &UploadContext,
-) -> Vec<PlannedObject> {
-    let mut objects = Vec::new();
+    emit: &mut dyn FnMut(PlannedObject),
+) {
     let mut object = |collection: &'static str, documents: u64, body: GzipBuilder| {
-        objects.push(PlannedObject {
+        emit(PlannedObject {
             bucket: ctx.stats_bucket.clone(),
             key: ctx.key(collection),
             collection,
@@ -102,14 +110,15 @@ pub fn plan_with(
         object("test_run", all.docs, lines_body(all));
     }
 
-    for (collection, docs, body) in additional_info(run, ctx) {
-        object(collection, docs, body);
-    }
-    objects
+    additional_info(run, ctx, &mut object);
 }
 
-/// The four additional_info bodies, in the reference's upload order.
-fn additional_info(run: &LoadedRun, ctx: &UploadContext) -> Vec<(&'static str, u64, GzipBuilder)> {
+/// The four additional_info bodies, in the reference's upload order, each handed on as made.
+fn additional_info(
+    run: &LoadedRun,
+    ctx: &UploadContext,
+    object: &mut dyn FnMut(&'static str, u64, GzipBuilder),
+) {
     let job_ids: Vec<_> = run.files.iter().map(|f| f.job_id.clone()).collect();
     let grouping = info::group_cases(&run.cases, &job_ids, &ctx.job_names);
 
@@ -125,21 +134,19 @@ fn additional_info(run: &LoadedRun, ctx: &UploadContext) -> Vec<(&'static str, u
     );
     info::write_reruns(&layout, &mut |b| reruns.write(b), &mut |g| docs.take(g));
     drop(docs);
+    object("additional_info/reruns", 1, reruns.finish());
 
-    let exclusions = info::td_exclusions(&run.td_docs, &ctx.job_names);
-    let summary = info::invoking_file_summary(&run.cases, &grouping);
-    let (status, status_docs) = test_status_body(run, &grouping, ctx.gzip_level);
     let one = |raw: Vec<u8>| {
         let mut b = GzipBuilder::new();
         b.push_raw(&raw, ctx.gzip_level);
         b
     };
-    vec![
-        ("additional_info/reruns", 1, reruns.finish()),
-        ("additional_info/td_exclusions", 1, one(exclusions)),
-        ("additional_info/invoking_file_summary", 1, one(summary)),
-        ("additional_info/test_status", status_docs, status),
-    ]
+    let exclusions = info::td_exclusions(&run.td_docs, &ctx.job_names);
+    object("additional_info/td_exclusions", 1, one(exclusions));
+    let summary = info::invoking_file_summary(&run.cases, &grouping);
+    object("additional_info/invoking_file_summary", 1, one(summary));
+    let (status, status_docs) = test_status_body(run, &grouping, ctx.gzip_level);
+    object("additional_info/test_status", status_docs, status);
 }
 
 /// test_status has a line per test of the run: ranges of groups are serialised and
