@@ -9,8 +9,8 @@ use std::sync::{Condvar, Mutex, mpsc};
 use crate::report::{Enrichment, Object, Value, meta, parse_cases, parse_only, pyjson, pynum};
 use crate::run::{CaseBrief, FileInfo, Lines, LoadedRun, Problem, ProblemKind};
 use crate::source::{Listing, ReportFile};
-use crate::stats::cases::CaseRow;
-use crate::stats::{CaseFlags, CaseKey, CaseStatus, Summary, case_key};
+use crate::stats::cases::FileRows;
+use crate::stats::{CaseFlags, CaseKey, CaseStatus, Summary};
 use crate::upload::gzip::{Compressor, DeflateChunk};
 
 /// What to load and how.
@@ -60,9 +60,7 @@ pub struct Progress {
 /// What the parse of one file produced, ready to fold.
 struct Parsed {
     enrichment: Enrichment,
-    /// Runs of neighbouring cases with one summary key: (key, number of cases).
-    keys: Vec<(CaseKey, usize)>,
-    rows: Vec<CaseRow>,
+    rows: FileRows,
     failed: Option<DeflateChunk>,
     failed_docs: u64,
     all: Option<DeflateChunk>,
@@ -253,8 +251,7 @@ fn parse_file(
     lines.clear();
     let mut failed = Vec::new();
     let mut failed_docs = 0;
-    let mut keys: Vec<(CaseKey, usize)> = Vec::new();
-    let mut rows: Vec<CaseRow> = Vec::with_capacity(cases.len());
+    let mut rows = FileRows::default();
     let mut reruns = 0;
     let mut missing_time = Vec::new();
     let mut notable = Vec::new();
@@ -283,17 +280,7 @@ fn parse_file(
         if time.is_none() {
             missing_time.push(case_label(case));
         }
-        // Neighbouring cases mostly share their class: a case whose file and classname are
-        // the previous one's strings joins its run, without making its key.
-        let same = rows.last().is_some_and(|prev| {
-            same_text(prev.file.as_ref(), case.get("file"))
-                && same_text(prev.classname.as_ref(), case.get("classname"))
-        });
-        match keys.last_mut() {
-            Some(run) if same => run.1 += 1,
-            _ => keys.push((case_key(case, unique_base + n as u64), 1)),
-        }
-        rows.push(CaseRow::of(owned, flags, time));
+        rows.push(owned, flags, time, unique_base + n as u64);
     }
     let all = opts
         .keep_test_run
@@ -303,7 +290,6 @@ fn parse_file(
         (!failed.is_empty()).then(|| DeflateChunk::compress_with(&mut scratch.compressor, &failed));
     Ok(Parsed {
         enrichment,
-        keys,
         rows,
         failed,
         failed_docs,
@@ -312,16 +298,6 @@ fn parse_file(
         notable,
         missing_time,
     })
-}
-
-/// Both absent, or the same string (other values take the full key comparison: NaN never
-/// equals itself, and 1 equals 1.0).
-fn same_text(a: Option<&Value>, b: Option<&Value>) -> bool {
-    match (a, b) {
-        (None, None) => true,
-        (Some(Value::Str(x)), Some(Value::Str(y))) => x == y,
-        _ => false,
-    }
 }
 
 /// `classname.name` for messages.
@@ -380,16 +356,16 @@ fn fold(
             t.reruns += p.reruns;
             let file_key = summary.file_key(&p.enrichment);
             // A run of cases shares its key; the last key and its row spare hashing it again.
-            let mut last: Option<(CaseKey, usize)> = None;
-            let mut rows = p.rows.into_iter();
-            let mut ordinal = 0;
-            for (key, count) in p.keys {
-                let mut row_index = match &last {
-                    Some((k, i)) if *k == key => Some(*i),
+            let mut last: Option<(&CaseKey, usize)> = None;
+            let mut i = 0;
+            for r in &p.rows.runs {
+                let mut row_index = match last {
+                    Some((k, row)) if *k == r.key => Some(row),
                     _ => None,
                 };
-                for row in rows.by_ref().take(count) {
-                    let (status, time) = (row.status(), row.numeric_time());
+                for _ in 0..r.len {
+                    let (status, time) = (p.rows.status(i), p.rows.numeric_time(i));
+                    i += 1;
                     match status {
                         CaseStatus::Failure => t.failures += 1,
                         CaseStatus::Error => t.errors += 1,
@@ -399,20 +375,19 @@ fn fold(
                     // A display total: NaN or infinite times (legal in reports) are left out.
                     t.time += time.filter(|x| x.is_finite()).unwrap_or(0.0);
                     match row_index {
-                        Some(i) => summary.add_again(i, status, time),
+                        Some(row) => summary.add_again(row, status, time),
                         None => {
-                            let values = (row.file.as_ref(), row.classname.as_ref());
-                            let i = summary.add(&file_key, key.clone(), values, status, time);
-                            row_index = Some(i);
+                            let values = (r.file.as_ref(), r.classname.as_ref());
+                            row_index =
+                                Some(summary.add(&file_key, r.key.clone(), values, status, time));
                         }
                     }
-                    run.cases.push(file_index, ordinal, row);
-                    ordinal += 1;
                 }
-                if let Some(i) = row_index {
-                    last = Some((key, i));
+                if let Some(row) = row_index {
+                    last = Some((&r.key, row));
                 }
             }
+            run.cases.push_file(file_index, p.rows);
             run.notable.extend(p.notable.into_iter().map(|mut b| {
                 b.file_index = file_index;
                 b

@@ -8,7 +8,7 @@ use xxhash_rust::xxh3::{xxh3_64_with_seed, xxh3_128};
 use crate::report::pyjson::{self, NonFinite};
 use crate::report::{Object, Value};
 
-use super::{CaseFlags, CaseStatus, SummaryKeyPart};
+use super::{CaseFlags, CaseKey, CaseStatus, SummaryKeyPart, case_key};
 
 /// Flag bits of [`CaseTable::flags`].
 pub mod flag {
@@ -110,18 +110,41 @@ fn same_nan(a: &Value, b: &Value) -> bool {
     matches!((a, b), (Value::Float(x), Value::Float(y)) if x.is_nan() && y.is_nan())
 }
 
-/// What the loader hands over per case (computed on the worker that parsed it).
-#[derive(Debug, Clone)]
-pub struct CaseRow {
-    pub flags: u8,
-    pub time: f64,
-    pub file: Option<Value>,
-    pub classname: Option<Value>,
-    pub name: Option<Value>,
+/// One file's cases as the loader hands them over (built on the worker that parsed them):
+/// columns, the names in one text, and runs of neighbouring cases whose file and classname
+/// are the same strings, each with its summary key made once.
+#[derive(Debug, Default)]
+pub struct FileRows {
+    pub flags: Vec<u8>,
+    pub time: Vec<f64>,
+    names: String,
+    name_end: Vec<u32>,
+    /// Names that are not strings, or absent (None), by position in the file.
+    odd_names: Vec<(u32, Option<Value>)>,
+    pub runs: Vec<Run>,
 }
 
-impl CaseRow {
-    pub fn of(mut case: Object, flags: CaseFlags, time: Option<f64>) -> Self {
+/// Neighbouring cases of a file with one file and classname.
+#[derive(Debug)]
+pub struct Run {
+    pub key: CaseKey,
+    pub file: Option<Value>,
+    pub classname: Option<Value>,
+    pub len: usize,
+}
+
+impl FileRows {
+    pub fn len(&self) -> usize {
+        self.flags.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.flags.is_empty()
+    }
+
+    /// Add a case (its values move out, not copy). `unique` must differ for every case of
+    /// the run: it keys NaN and unhashable values, which never equal anything in a dict.
+    pub fn push(&mut self, mut case: Object, flags: CaseFlags, time: Option<f64>, unique: u64) {
         let mut bits = 0;
         for (on, bit) in [
             (flags.failure, flag::FAILURE),
@@ -134,27 +157,53 @@ impl CaseRow {
                 bits |= bit;
             }
         }
-        // The case is done with: its values move out, not copy.
+        self.flags.push(bits);
+        self.time.push(time.unwrap_or(0.0));
         let [file, classname, name] = case.take_many(["file", "classname", "name"]);
-        Self {
-            flags: bits,
-            time: time.unwrap_or(0.0),
-            file,
-            classname,
-            name,
+        match self.runs.last_mut() {
+            Some(run)
+                if same_text(run.file.as_ref(), file.as_ref())
+                    && same_text(run.classname.as_ref(), classname.as_ref()) =>
+            {
+                run.len += 1
+            }
+            _ => {
+                let key = case_key(file.as_ref(), classname.as_ref(), unique);
+                self.runs.push(Run {
+                    key,
+                    file,
+                    classname,
+                    len: 1,
+                });
+            }
         }
+        match name {
+            Some(Value::Str(s)) if self.names.len() + s.len() < u32::MAX as usize => {
+                self.names.push_str(&s);
+            }
+            other => self.odd_names.push((self.name_end.len() as u32, other)),
+        }
+        self.name_end.push(self.names.len() as u32);
+    }
+
+    /// The summary column case `i` counts in.
+    pub fn status(&self, i: usize) -> CaseStatus {
+        status_of(self.flags[i])
+    }
+
+    /// Case `i`'s time, when it has a numeric one.
+    pub fn numeric_time(&self, i: usize) -> Option<f64> {
+        (self.flags[i] & flag::NO_TIME == 0).then_some(self.time[i])
     }
 }
 
-impl CaseRow {
-    /// The summary column the case counts in.
-    pub fn status(&self) -> CaseStatus {
-        status_of(self.flags)
-    }
-
-    /// The time, when the case has a numeric one.
-    pub fn numeric_time(&self) -> Option<f64> {
-        (self.flags & flag::NO_TIME == 0).then_some(self.time)
+/// Both absent, or the same string (other values take the full key comparison: NaN never
+/// equals itself, and 1 equals 1.0).
+fn same_text(a: Option<&Value>, b: Option<&Value>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(Value::Str(x)), Some(Value::Str(y))) => x == y,
+        _ => false,
     }
 }
 
@@ -210,33 +259,51 @@ impl CaseTable {
         self.name_text.reserve(name_bytes);
     }
 
-    pub fn push(&mut self, file_index: usize, ordinal: usize, row: CaseRow) {
-        // The previous case's value is the likeliest match: compare before hashing (strings
-        // only: `==` on floats would take -0.0 for 0.0, which intern keeps apart).
-        let mut intern = |v: Option<Value>, last: Option<&ValueId>| match (v, last) {
-            (None, _) => ABSENT,
-            (Some(Value::Str(s)), Some(&id)) if matches!(self.values.get(id), Some(Value::Str(t)) if *t == s) => {
-                id
-            }
-            (Some(v), _) => self.values.intern(&v),
-        };
-        let file = intern(row.file, self.file.last());
-        let classname = intern(row.classname, self.classname.last());
-        self.file_index.push(file_index as u32);
-        self.ordinal.push(ordinal as u32);
-        self.flags.push(row.flags);
-        self.time.push(row.time);
-        self.file.push(file);
-        self.classname.push(classname);
-        match row.name {
-            Some(Value::Str(s)) if self.name_text.len() + s.len() < u32::MAX as usize => {
-                self.name_text.push_str(&s);
-            }
-            other => {
-                self.odd_names.insert(self.name_end.len() as u32, other);
-            }
+    /// Append a file's cases. Each run's file and classname are interned once.
+    pub fn push_file(&mut self, file_index: usize, rows: FileRows) {
+        let n = rows.len();
+        let first = self.len() as u32;
+        for run in rows.runs {
+            let mut intern = |v: Option<Value>| v.map_or(ABSENT, |v| self.values.intern(&v));
+            let (file, classname) = (intern(run.file), intern(run.classname));
+            self.file.extend(std::iter::repeat_n(file, run.len));
+            self.classname
+                .extend(std::iter::repeat_n(classname, run.len));
         }
-        self.name_end.push(self.name_text.len() as u32);
+        self.file_index
+            .extend(std::iter::repeat_n(file_index as u32, n));
+        self.ordinal.extend(0..n as u32);
+        self.flags.extend_from_slice(&rows.flags);
+        self.time.extend_from_slice(&rows.time);
+        if self.name_text.len() + rows.names.len() < u32::MAX as usize {
+            let offset = self.name_text.len() as u32;
+            self.name_text.push_str(&rows.names);
+            self.name_end
+                .extend(rows.name_end.iter().map(|end| end + offset));
+            for (i, name) in rows.odd_names {
+                self.odd_names.insert(first + i, name);
+            }
+            return;
+        }
+        // Past 4 GiB of names (never in practice): what does not fit is kept apart.
+        let mut odd = rows.odd_names.into_iter().peekable();
+        let mut start = 0;
+        for (i, &end) in rows.name_end.iter().enumerate() {
+            let name = match odd.next_if(|(j, _)| *j == i as u32) {
+                Some((_, name)) => name,
+                None => Some(Value::Str(rows.names[start as usize..end as usize].into())),
+            };
+            start = end;
+            match name {
+                Some(Value::Str(s)) if self.name_text.len() + s.len() < u32::MAX as usize => {
+                    self.name_text.push_str(&s);
+                }
+                other => {
+                    self.odd_names.insert(self.name_end.len() as u32, other);
+                }
+            }
+            self.name_end.push(self.name_text.len() as u32);
+        }
     }
 
     /// Each case's additional_info group key: a hash of the Python-equality parts of
@@ -384,15 +451,17 @@ mod tests {
     fn group_keys_follow_python_equality() {
         // Rows 0.. of a table, one case per name given (classname "C").
         let keys = |names: Vec<Option<Value>>| {
-            let mut t = CaseTable::default();
+            let mut rows = FileRows::default();
             for (n, name) in names.into_iter().enumerate() {
                 let mut c = Object::new();
                 c.insert("classname", Value::Str("C".into()));
                 if let Some(v) = name {
                     c.insert("name", v);
                 }
-                t.push(0, n, CaseRow::of(c, CaseFlags::default(), Some(1.0)));
+                rows.push(c, CaseFlags::default(), Some(1.0), n as u64);
             }
+            let mut t = CaseTable::default();
+            t.push_file(0, rows);
             t.group_keys()
         };
         let k = keys(vec![
@@ -412,7 +481,7 @@ mod tests {
         assert_eq!(k[0], k[7]);
 
         // Files and classnames: absent ones read as their defaults; NaN ones never match.
-        let mut t = CaseTable::default();
+        let mut rows = FileRows::default();
         for (n, (file, class)) in [
             (None, None),
             (
@@ -433,10 +502,11 @@ mod tests {
             if let Some(cl) = class {
                 c.insert("classname", cl);
             }
-            let row = CaseRow::of(c, CaseFlags::default(), None);
-            assert_eq!(row.flags, flag::NO_TIME);
-            t.push(0, n, row);
+            rows.push(c, CaseFlags::default(), None, n as u64);
         }
+        assert!(rows.flags.iter().all(|&f| f == flag::NO_TIME));
+        let mut t = CaseTable::default();
+        t.push_file(0, rows);
         let k = t.group_keys();
         assert_eq!(k[0], k[1]);
         assert_ne!(k[2], k[3]);

@@ -102,16 +102,17 @@ impl SummaryRow {
 /// A case's own part of the summary key: (file, classname) as Python dict keys.
 pub type CaseKey = [SummaryKeyPart; 2];
 
-/// `unique` must differ for every case of the run (it keys NaN and unhashable values).
-pub fn case_key(case: &Object, unique: u64) -> CaseKey {
+/// A case's summary key from its file and classname. `unique` must differ for every case
+/// of the run (it keys NaN and unhashable values).
+pub fn case_key(file: Option<&Value>, classname: Option<&Value>, unique: u64) -> CaseKey {
     let mut u = unique << 1;
     let mut fresh = || {
         u += 1;
         u
     };
     [
-        SummaryKeyPart::of(case.get("file"), &mut fresh),
-        SummaryKeyPart::of(case.get("classname"), &mut fresh),
+        SummaryKeyPart::of(file, &mut fresh),
+        SummaryKeyPart::of(classname, &mut fresh),
     ]
 }
 
@@ -240,7 +241,7 @@ mod tests {
         let fk = s.file_key(&enrich());
         s.add(
             &fk,
-            case_key(&o, n),
+            case_key(o.get("file"), o.get("classname"), n),
             (o.get("file"), o.get("classname")),
             status,
             Some(time),
