@@ -268,7 +268,8 @@ impl<'a> Converter<'a> {
             reader,
             src,
             entities: Entities::new(src.len()),
-            ns: Namespaces::new(src.contains("xmlns")),
+            // memmem is vectorised; str::contains scans with Two-Way.
+            ns: Namespaces::new(memchr::memmem::find(src.as_bytes(), b"xmlns").is_some()),
             depth: 0,
             seen_root: false,
             builders: Vec::new(),

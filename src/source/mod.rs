@@ -78,11 +78,11 @@ impl ReportFile {
         Ok(out)
     }
 
-    /// Read the whole file into `out` (cleared first), reusing its allocation.
+    /// Read the whole file into `out` (its old content replaced), reusing its allocation.
     pub fn read_into(&self, max_bytes: u64, out: &mut Vec<u8>) -> Result<(), SourceError> {
-        out.clear();
         match &self.origin {
             Origin::Disk(p) => {
+                out.clear();
                 let meta = std::fs::metadata(p).map_err(|e| SourceError::io(p.display(), e))?;
                 // A report symlinked to a device or a FIFO would be read forever (or block):
                 // only regular files are read, checked before opening.

@@ -143,14 +143,29 @@ impl ZipSource {
         Ok(out)
     }
 
-    /// As [`Self::read_entry`], into a reused buffer (cleared first).
+    /// As [`Self::read_entry`], into a reused buffer (its old content is replaced; on an
+    /// error it is left empty).
     pub fn read_entry_into(
         &self,
         index: usize,
         max_bytes: u64,
         out: &mut Vec<u8>,
     ) -> Result<(), SourceError> {
-        out.clear();
+        let result = self.fill_entry(index, max_bytes, out);
+        if result.is_err() {
+            out.clear();
+        }
+        result
+    }
+
+    /// [`Self::read_entry_into`]'s work: a deflated entry inflates over the old content
+    /// (only growth is zero-filled), anything else is read after clearing it.
+    fn fill_entry(
+        &self,
+        index: usize,
+        max_bytes: u64,
+        out: &mut Vec<u8>,
+    ) -> Result<(), SourceError> {
         let entry = self.entries.get(index).ok_or_else(|| SourceError::Zip {
             what: self.name.clone(),
             message: format!("no entry {index}"),
@@ -176,13 +191,10 @@ impl ZipSource {
             });
         }
         if let Some((range, crc)) = &entry.raw {
-            return inflate_into(&self.bytes[range.clone()], entry.size, *crc, out).map_err(
-                |message| {
-                    out.clear();
-                    SourceError::Zip { what, message }
-                },
-            );
+            return inflate_into(&self.bytes[range.clone()], entry.size, *crc, out)
+                .map_err(|message| SourceError::Zip { what, message });
         }
+        out.clear();
         // ZipArchive clones share the parsed directory; the cursor is per clone.
         let mut archive = self.archive.clone();
         let zip_err = |e: zip::result::ZipError| SourceError::Zip {
@@ -200,7 +212,6 @@ impl ZipSource {
                 message: e.to_string(),
             })?;
         if n as u64 > entry.size {
-            out.clear();
             return Err(SourceError::Zip {
                 what,
                 message: "larger than its declared uncompressed size".into(),
@@ -224,8 +235,12 @@ fn inflate_into(raw: &[u8], size: u64, crc: u32, out: &mut Vec<u8>) -> Result<()
     let cap = usize::try_from(size)
         .map_err(|_| too_large())?
         .saturating_add(1);
-    out.clear();
-    out.try_reserve_exact(cap).map_err(|_| too_large())?;
+    // libdeflate writes into initialised memory: the previous content is kept as it is
+    // (overwritten, then cut at the new length), so only growth is zero-filled.
+    if cap > out.len() {
+        out.try_reserve_exact(cap - out.len())
+            .map_err(|_| too_large())?;
+    }
     out.resize(cap, 0);
     let inflated = INFLATER.with_borrow_mut(|d| d.deflate_decompress(raw, out));
     match inflated {
