@@ -244,29 +244,27 @@ pub fn group_cases(
     let build_of_row = |row: u32| {
         per_file[cases.file_index[row as usize] as usize].expect("kept rows have a build")
     };
-    // At most one group per row: reserve exactly, not by doubling.
-    g.groups.reserve_exact(keyed.len());
+    // Groups in first-seen order, as a Python dict of groups: each group is noted at its
+    // first row, then the rows are walked in order (linear, no sort of a million groups).
+    let mut at_first: Vec<Option<Group>> = Vec::new();
+    at_first.resize_with(cases.len(), || None);
+    let mut count = 0;
     for run in keyed.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
         for pair in run.windows(2) {
             g.next[pair[0].2 as usize] = pair[1].2;
         }
         let (first, last) = (run[0].2, run[run.len() - 1].2);
-        g.groups.push(Group {
+        at_first[first as usize] = Some(Group {
             build_config: build_of_row(first),
             first,
             last,
             len: run.len() as u32,
         });
+        count += 1;
     }
     drop(keyed);
-    g.groups.shrink_to_fit();
-    // First-seen order, as a Python dict of groups.
-    let half = (cases.len() / 2) as u32;
-    sort_split(
-        &mut g.groups,
-        |group| group.first < half,
-        |part| part.sort_unstable_by_key(|group| group.first),
-    );
+    g.groups.reserve_exact(count);
+    g.groups.extend(at_first.into_iter().flatten());
     g
 }
 
