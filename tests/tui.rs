@@ -609,3 +609,40 @@ fn a_commit_refuses_reports_that_changed_since_the_load() {
         assert!(!out.exists(), "nothing is written");
     }
 }
+
+#[test]
+fn summary_sorts_follow_the_shown_cells() {
+    // Sort keys are read from the rows, not the cells: the order must be the cells' order.
+    let (mut app, cli) = sample();
+    act(&mut app, &cli, &[Action::GoView(View::Summary)]);
+    let columns = ListKind::Summary.columns();
+    for (c, column) in columns.iter().enumerate() {
+        act(&mut app, &cli, &[Action::SortBy(c)]);
+        let l = list(&app);
+        let sort = l.sort.expect("sorted");
+        assert_eq!(sort.column, c);
+        let data = testscope::tui::list::Data {
+            model: &app.model,
+            plan: &[],
+        };
+        let cells: Vec<String> = l
+            .shown
+            .iter()
+            .map(|&i| data.cells(ListKind::Summary, i)[c].to_string())
+            .collect();
+        for w in cells.windows(2) {
+            let order = if column.numeric {
+                let n = |s: &str| s.parse::<f64>().unwrap_or(f64::NEG_INFINITY);
+                n(&w[0]).total_cmp(&n(&w[1]))
+            } else {
+                w[0].cmp(&w[1])
+            };
+            let order = if sort.descending {
+                order.reverse()
+            } else {
+                order
+            };
+            assert_ne!(order, std::cmp::Ordering::Greater, "column {c}: {w:?}");
+        }
+    }
+}

@@ -8,6 +8,7 @@ use std::cmp::Ordering;
 use fuzzy_matcher::skim::SkimMatcherV2;
 
 use super::model::{CaseLine, Counts, Model};
+use crate::report::Value;
 use crate::run::display_value;
 use crate::stats::CaseStatus;
 
@@ -410,6 +411,33 @@ impl<'a> Data<'a> {
                 5 => Key::Num(c.time.unwrap_or(f64::NEG_INFINITY)),
                 _ => Key::Text(Cow::Borrowed(c.message)),
             };
+        }
+        // Summary rows are sorted on the UI thread (16 ms budget): their strings are borrowed
+        // and their counts read rather than formatted, in the order the cells would give.
+        if matches!(kind, ListKind::Summary)
+            && let Some(run) = self.model.run.as_ref()
+        {
+            let r = &run.summary[item as usize];
+            let text = |v: &'a Value| match v {
+                Value::Str(s) => Key::Text(Cow::Borrowed(s.as_str())),
+                other => Key::Text(Cow::Owned(display_value(other))),
+            };
+            match column {
+                0 => return text(&r.file),
+                1 => return text(&r.classname),
+                3 => return text(&r.invoking_file),
+                4 => return Key::Num(r.tests as f64),
+                5 => return Key::Num(r.failures as f64),
+                6 => return Key::Num(r.errors as f64),
+                7 => return Key::Num(r.skipped as f64),
+                8 => return Key::Num(r.successes as f64),
+                // As shown: rounded to hundredths.
+                9 => {
+                    let shown = format!("{:.2}", r.time);
+                    return Key::Num(shown.parse().unwrap_or(f64::NEG_INFINITY));
+                }
+                _ => {}
+            }
         }
         let cell = self.cells(kind, item).swap_remove(column);
         if col.numeric {
