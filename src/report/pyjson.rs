@@ -873,13 +873,8 @@ mod tests {
     /// The short-decimal path writes what the general one writes, or leaves it to it.
     #[test]
     fn short_decimals_match_the_general_path() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rng = crate::sample::rng::Rng::new(0x9e37_79b9_7f4a_7c15u64);
+        let mut next = || rng.next_u64();
         let mut floats = vec![
             0.0,
             -0.0,

@@ -384,13 +384,8 @@ mod tests {
     /// The plain-decimal shortcut gives what int() then float() give, bit for bit.
     #[test]
     fn plain_decimals_match_the_general_parsers() {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rng = crate::sample::rng::Rng::new(0x2545_f491_4f6c_dd1du64);
+        let mut next = || rng.next_u64();
         let mut inputs: Vec<String> = [
             "0",
             "0.0",

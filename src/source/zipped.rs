@@ -317,13 +317,8 @@ mod tests {
     #[test]
     fn both_inflaters_agree() {
         use std::io::Write;
-        let mut seed = 0x1234_5678_9abc_def1u64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rng = crate::sample::rng::Rng::new(0x1234_5678_9abc_def1u64);
+        let mut next = || rng.next_u64();
         let text: Vec<u8> = (0..20_000)
             .map(|i| b"<testcase name=\"t\" time=\"0.1\"/>\n"[i % 32] ^ ((next() % 7 == 0) as u8))
             .collect();

@@ -386,9 +386,11 @@ pub fn invoking_file_summary(cases: &CaseTable, g: &Grouping) -> Vec<u8> {
 /// `additional_info/test_status`: one line per group of `range` (of `g.groups`), each
 /// handed to `emit` (the body has a line per test of the run: it is compressed as it goes,
 /// in ranges on several threads). Returns the line count.
+/// `values_json` is [`values_json`] of `cases`, made once for all ranges.
 pub fn test_status(
     cases: &CaseTable,
     g: &Grouping,
+    values_json: &[Vec<u8>],
     range: std::ops::Range<usize>,
     emit: &mut dyn FnMut(&[u8]),
 ) -> u64 {
@@ -399,16 +401,6 @@ pub fn test_status(
             let mut text = Vec::new();
             pyjson::write_str(&mut text, &format!("{build} / test ({config})"));
             text
-        })
-        .collect();
-    // Every interned value as JSON, once (a few thousand files and classnames).
-    let files: Vec<Vec<u8>> = cases
-        .values
-        .iter()
-        .map(|v| {
-            let mut json = Vec::new();
-            pyjson::write_value_with(&mut json, v, NonFinite::Literal);
-            json
         })
         .collect();
     let mut line = Vec::new();
@@ -440,7 +432,7 @@ pub fn test_status(
         line.extend_from_slice(b"{\"short_job_name\": ");
         line.extend_from_slice(&short[group.build_config as usize]);
         line.extend_from_slice(b", \"file\": ");
-        match files.get(cases.file[group.first as usize] as usize) {
+        match values_json.get(cases.file[group.first as usize] as usize) {
             Some(json) => line.extend_from_slice(json),
             None => pyjson::write_str(&mut line, "NoFile"),
         }
@@ -460,6 +452,20 @@ pub fn test_status(
         emit(&line);
     }
     groups.len() as u64
+}
+
+/// Every interned value of `cases` as the JSON additional_info writes (a few thousand
+/// files and classnames), by value id.
+pub fn values_json(cases: &CaseTable) -> Vec<Vec<u8>> {
+    cases
+        .values
+        .iter()
+        .map(|v| {
+            let mut json = Vec::new();
+            pyjson::write_value_with(&mut json, v, NonFinite::Literal);
+            json
+        })
+        .collect()
 }
 
 /// The (group, case rows) whose full documents `reruns` needs: groups of more than one case

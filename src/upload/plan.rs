@@ -158,6 +158,7 @@ fn test_status_body(run: &LoadedRun, grouping: &info::Grouping, level: u32) -> (
         .step_by(RANGE)
         .map(|s| s..(s + RANGE).min(n))
         .collect();
+    let values_json = info::values_json(&run.cases);
     let next = std::sync::atomic::AtomicUsize::new(0);
     let threads = std::thread::available_parallelism().map_or(2, |t| t.get());
     let mut parts: Vec<(usize, GzipBuilder, u64)> = std::thread::scope(|s| {
@@ -169,10 +170,13 @@ fn test_status_body(run: &LoadedRun, grouping: &info::Grouping, level: u32) -> (
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(range) = ranges.get(i) else { break };
                         let mut body = ChunkedGzip::new(level);
-                        let docs =
-                            info::test_status(&run.cases, grouping, range.clone(), &mut |l| {
-                                body.write(l)
-                            });
+                        let docs = info::test_status(
+                            &run.cases,
+                            grouping,
+                            &values_json,
+                            range.clone(),
+                            &mut |l| body.write(l),
+                        );
                         done.push((i, body.finish(), docs));
                     }
                     done
