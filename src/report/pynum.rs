@@ -413,9 +413,14 @@ mod tests {
             }
             inputs.push(s);
         }
+        let (mut ints, mut floats) = (0, 0);
         for s in inputs {
             let slow = py_int(&s).or_else(|| py_float(&s).map(Value::Float));
             if let Some(fast) = plain_decimal(s.as_bytes()) {
+                match fast {
+                    Value::Int(_) => ints += 1,
+                    _ => floats += 1,
+                }
                 match (&fast, &slow) {
                     (Value::Float(a), Some(Value::Float(b))) => {
                         assert_eq!(a.to_bits(), b.to_bits(), "{s:?}")
@@ -424,6 +429,10 @@ mod tests {
                 }
             }
         }
+        assert!(
+            ints > 1_000 && floats > 5_000,
+            "the shortcut is taken ({ints}, {floats})"
+        );
     }
 
     #[test]
