@@ -3,10 +3,13 @@
 //! Workers never run more than a window of files ahead of the fold, which bounds memory.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex, mpsc};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, TryLockError};
 
-use crate::report::{Enrichment, Object, Value, meta, parse_cases, parse_only, pyjson, pynum};
+use crate::report::{
+    Case, Enrichment, Fields, Object, Value, ValueRef, meta, parse_cases_each, parse_only, pyjson,
+    pynum,
+};
 use crate::run::{CaseBrief, FileInfo, Lines, LoadedRun, Problem, ProblemKind};
 use crate::source::{Listing, ReportFile};
 use crate::stats::cases::FileRows;
@@ -89,12 +92,13 @@ pub fn load(listing: Listing, opts: &LoadOptions, progress: &Progress) -> Loaded
     load_observed(listing, opts, progress, &mut |_| {})
 }
 
-/// [`load`], telling `observer` about each file as it is folded (on the folding thread).
+/// [`load`], telling `observer` about each file as it is folded, in run order (on whichever
+/// worker folds it).
 pub fn load_observed(
     listing: Listing,
     opts: &LoadOptions,
     progress: &Progress,
-    observer: &mut dyn FnMut(FileFolded<'_>),
+    observer: &mut (dyn FnMut(FileFolded<'_>) + Send),
 ) -> LoadedRun {
     let Listing {
         reports,
@@ -133,16 +137,18 @@ pub fn load_observed(
     };
     // Wide enough that one slow file does not idle the other workers.
     let window = threads * 32;
-    let next = Mutex::new(0usize);
-    let folded = (Mutex::new(0usize), Condvar::new());
-    let (tx, rx) = mpsc::channel::<Done>();
-    let mut summary = Summary::new();
-    let mut all = opts.keep_test_run.then(Lines::default);
+    let next = AtomicUsize::new(0);
+    let queue = (Mutex::new(Queue::default()), Condvar::new());
+    let folder = Mutex::new(Folder {
+        run,
+        summary: Summary::new(),
+        all: opts.keep_test_run.then(Lines::default),
+        observer,
+    });
 
     std::thread::scope(|s| {
         for _ in 0..threads {
-            let tx = tx.clone();
-            let (next, folded, reports) = (&next, &folded, &reports);
+            let (next, queue, folder, reports) = (&next, &queue, &folder, &reports);
             s.spawn(move || {
                 let mut scratch = Scratch {
                     xml: Vec::new(),
@@ -150,71 +156,118 @@ pub fn load_observed(
                     compressor: Compressor::new(opts.gzip_level),
                 };
                 loop {
-                    let index = {
-                        let mut n = next.lock().expect("no panics while held");
-                        let i = *n;
-                        *n += 1;
-                        i
-                    };
+                    let index = next.fetch_add(1, Ordering::Relaxed);
                     if index >= reports.len() || progress.cancelled.load(Ordering::Relaxed) {
                         break;
                     }
                     // Wait until the fold is within a window of this file.
-                    let (lock, cv) = folded;
-                    let mut done = lock.lock().expect("no panics while held");
-                    while index >= *done + window {
-                        done = cv.wait(done).expect("no panics while held");
+                    let (lock, cv) = queue;
+                    let mut q = lock.lock().expect("no panics while held");
+                    while index >= q.expected + window {
+                        q.waiting += 1;
+                        q = cv.wait(q).expect("no panics while held");
+                        q.waiting -= 1;
                     }
-                    drop(done);
+                    drop(q);
                     let file = &reports[index];
                     let result = parse_file(file, opts, index, &mut scratch);
-                    if tx
-                        .send(Done {
-                            index,
-                            bytes: file.size,
-                            result,
-                        })
-                        .is_err()
-                    {
-                        break;
-                    }
+                    let done = Done {
+                        index,
+                        bytes: file.size,
+                        result,
+                    };
+                    lock.lock()
+                        .expect("no panics while held")
+                        .pending
+                        .insert(index, done);
+                    fold_ready(queue, folder, reports, progress);
                 }
             });
         }
-        drop(tx);
-
-        let mut pending = BTreeMap::new();
-        let mut expected = 0usize;
-        for done in rx {
-            pending.insert(done.index, done);
-            while let Some(done) = pending.remove(&expected) {
-                let (notable_before, problems_before) = (run.notable.len(), run.problems.len());
-                fold(
-                    &mut run,
-                    &reports[expected],
-                    done,
-                    &mut summary,
-                    all.as_mut(),
-                    progress,
-                );
-                observer(FileFolded {
-                    index: expected,
-                    info: run.files.last().expect("fold pushes the file"),
-                    notable: &run.notable[notable_before..],
-                    problems: &run.problems[problems_before..],
-                });
-                expected += 1;
-                let (lock, cv) = &folded;
-                *lock.lock().expect("no panics while held") = expected;
-                cv.notify_all();
-            }
-        }
     });
 
+    let Folder {
+        mut run,
+        summary,
+        all,
+        ..
+    } = folder.into_inner().expect("no panics while held");
     run.summary = summary.into_rows();
     run.reports = reports;
     run.test_run = all;
     run
+}
+
+/// Parsed files waiting for their turn, and whose turn it is.
+#[derive(Default)]
+struct Queue {
+    pending: BTreeMap<usize, Done>,
+    /// The next file to fold.
+    expected: usize,
+    /// Workers waiting for the fold to come within a window of their file.
+    waiting: usize,
+}
+
+/// What the fold builds, behind one lock.
+struct Folder<'o> {
+    run: LoadedRun,
+    summary: Summary,
+    all: Option<Lines>,
+    observer: &'o mut (dyn FnMut(FileFolded<'_>) + Send),
+}
+
+/// Fold every parsed file whose turn has come. The worker that finds the fold idle does it
+/// (no thread of its own to wake per file); one that finds it busy leaves its file to it.
+fn fold_ready(
+    (queue, cv): &(Mutex<Queue>, Condvar),
+    folder: &Mutex<Folder<'_>>,
+    reports: &[ReportFile],
+    progress: &Progress,
+) {
+    loop {
+        let mut f = match folder.try_lock() {
+            Ok(f) => f,
+            Err(TryLockError::WouldBlock) => return,
+            Err(TryLockError::Poisoned(_)) => panic!("a fold panicked"),
+        };
+        loop {
+            let done = {
+                let mut q = queue.lock().expect("no panics while held");
+                let expected = q.expected;
+                match q.pending.remove(&expected) {
+                    Some(done) => done,
+                    None => break,
+                }
+            };
+            let index = done.index;
+            let Folder {
+                run,
+                summary,
+                all,
+                observer,
+            } = &mut *f;
+            let (notable_before, problems_before) = (run.notable.len(), run.problems.len());
+            fold(run, &reports[index], done, summary, all.as_mut(), progress);
+            observer(FileFolded {
+                index,
+                info: run.files.last().expect("fold pushes the file"),
+                notable: &run.notable[notable_before..],
+                problems: &run.problems[problems_before..],
+            });
+            let mut q = queue.lock().expect("no panics while held");
+            q.expected += 1;
+            if q.waiting > 0 {
+                cv.notify_all();
+            }
+        }
+        drop(f);
+        // A file may have come in after the last look, from a worker that found the fold
+        // busy: look again now that it is free.
+        let q = queue.lock().expect("no panics while held");
+        if !q.pending.contains_key(&q.expected) {
+            return;
+        }
+    }
 }
 
 fn enrichment_for(file: &ReportFile, opts: &LoadOptions) -> Enrichment {
@@ -245,43 +298,37 @@ fn parse_file(
     file.read_into(opts.max_file_bytes, &mut scratch.xml)
         .map_err(|e| e.reason())?;
     let enrichment = enrichment_for(file, opts);
+    scratch.lines.clear();
+    let mut taker = Taker {
+        keep_test_run: opts.keep_test_run,
+        keep_failed: opts.keep_failed,
+        tail: enrichment.tail(),
+        enrichment: &enrichment,
+        lines: &mut scratch.lines,
+        failed: Vec::new(),
+        failed_docs: 0,
+        rows: FileRows::default(),
+        reruns: 0,
+        missing_time: Vec::new(),
+        notable: Vec::new(),
+        unique_base: (index as u64) << 32,
+    };
     // Cases stay unenriched: only their JSON lines need the four keys.
-    let cases = parse_cases(&scratch.xml).map_err(|e| e.to_string())?;
-    let lines = &mut scratch.lines;
-    lines.clear();
-    let mut failed = Vec::new();
-    let mut failed_docs = 0;
-    let mut rows = FileRows::default();
-    let mut reruns = 0;
-    let mut missing_time = Vec::new();
-    let mut notable = Vec::new();
-    let unique_base = (index as u64) << 32;
-    let tail = enrichment.tail();
-    for (n, owned) in cases.into_iter().enumerate() {
-        let case = &owned;
-        let flags = CaseFlags::of(case);
-        // Every case's JSON line only when test_run is kept; else just the failed ones'.
-        let start = lines.len();
-        if opts.keep_test_run || (opts.keep_failed && flags.failed()) {
-            enrichment.write_enriched_with(lines, case, &tail);
-            lines.push(b'\n');
-        }
-        if flags.failed() {
-            if opts.keep_failed {
-                failed.extend_from_slice(&lines[start..]);
-            }
-            failed_docs += 1;
-            notable.push(CaseBrief::of(case, 0, n));
-        }
-        if flags.rerun {
-            reruns += 1;
-        }
-        let time = case.get("time").and_then(Value::as_number);
-        if time.is_none() {
-            missing_time.push(case_label(case));
-        }
-        rows.push(owned, flags, time, unique_base + n as u64);
-    }
+    parse_cases_each(&scratch.xml, &mut |case| match case {
+        Case::Built(case) => taker.take(&case),
+        Case::Flat(case) => taker.take(&case),
+    })
+    .map_err(|e| e.to_string())?;
+    let Taker {
+        failed,
+        failed_docs,
+        rows,
+        reruns,
+        missing_time,
+        notable,
+        ..
+    } = taker;
+    let lines = &scratch.lines;
     let all = opts
         .keep_test_run
         .then(|| DeflateChunk::compress_with(&mut scratch.compressor, lines));
@@ -300,11 +347,57 @@ fn parse_file(
     })
 }
 
+/// What one file's cases make, case by case, on the worker that parses it.
+struct Taker<'a> {
+    keep_test_run: bool,
+    keep_failed: bool,
+    enrichment: &'a Enrichment,
+    tail: Vec<u8>,
+    lines: &'a mut Vec<u8>,
+    failed: Vec<u8>,
+    failed_docs: u64,
+    rows: FileRows,
+    reruns: u64,
+    missing_time: Vec<String>,
+    notable: Vec<CaseBrief>,
+    unique_base: u64,
+}
+
+impl Taker<'_> {
+    fn take(&mut self, case: &impl Fields) {
+        let n = self.rows.len();
+        let flags = CaseFlags::of(case);
+        // Every case's JSON line only when test_run is kept; else just the failed ones'.
+        let start = self.lines.len();
+        if self.keep_test_run || (self.keep_failed && flags.failed()) {
+            self.enrichment
+                .write_enriched_with(self.lines, case, &self.tail);
+            self.lines.push(b'\n');
+        }
+        if flags.failed() {
+            if self.keep_failed {
+                self.failed.extend_from_slice(&self.lines[start..]);
+            }
+            self.failed_docs += 1;
+            self.notable.push(CaseBrief::of(&case.to_object(), 0, n));
+        }
+        if flags.rerun {
+            self.reruns += 1;
+        }
+        let time = case.field("time").and_then(ValueRef::as_number);
+        if time.is_none() {
+            self.missing_time.push(case_label(case));
+        }
+        self.rows
+            .push(case, flags, time, self.unique_base + n as u64);
+    }
+}
+
 /// `classname.name` for messages.
-pub fn case_label(case: &Object) -> String {
-    let part = |k| match case.get(k) {
-        Some(Value::Str(s)) => s.to_string(),
-        Some(v) => {
+pub fn case_label(case: &impl Fields) -> String {
+    let part = |k| match case.field(k) {
+        Some(ValueRef::Str(s)) => s.to_string(),
+        Some(ValueRef::Other(v)) => {
             let mut out = Vec::new();
             pyjson::write_value(&mut out, v);
             String::from_utf8_lossy(&out).into_owned()

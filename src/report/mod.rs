@@ -4,14 +4,16 @@
 mod attrs;
 pub mod decode;
 pub mod entities;
+pub mod flat;
 pub mod meta;
 pub mod parse;
 pub mod pyjson;
 pub mod pynum;
 pub mod value;
 
-pub use parse::{Enrichment, parse_cases, parse_only, parse_report};
-pub use value::{Object, Value};
+pub use flat::FlatCase;
+pub use parse::{Case, Enrichment, parse_cases, parse_cases_each, parse_only, parse_report};
+pub use value::{Fields, Object, Value, ValueRef};
 
 use std::fmt;
 

@@ -14,9 +14,10 @@ use super::XmlError;
 use super::attrs;
 use super::decode::decode_document;
 use super::entities::{Entities, name_len};
+use super::flat::{FlatBuf, FlatCase, FlatValue};
 use super::pyjson;
-use super::pynum::{convert_attr, py_isspace};
-use super::value::{Object, Str, Value};
+use super::pynum::{convert_attr, convert_number, py_isspace};
+use super::value::{Fields, Object, Str, Value};
 
 /// Elements nested deeper than this below a testcase make the file unreadable: the reference
 /// converts them recursively and dies of Python's recursion limit (1000 frames) long before.
@@ -93,17 +94,19 @@ impl Enrichment {
         out
     }
 
-    /// [`Self::write_enriched`] with the [`Self::tail`] of this enrichment.
-    pub fn write_enriched_with(&self, out: &mut Vec<u8>, case: &Object, tail: &[u8]) {
-        if case.iter().any(|(k, _)| Self::KEYS.contains(&k)) {
-            let mut case = case.clone();
+    /// [`Self::write_enriched`] with the [`Self::tail`] of this enrichment, for an object
+    /// or a flat case.
+    pub fn write_enriched_with(&self, out: &mut Vec<u8>, case: &impl Fields, tail: &[u8]) {
+        if case.fields().any(|(k, _)| Self::KEYS.contains(&k)) {
+            let mut case = case.to_object().into_owned();
             self.apply(&mut case);
             pyjson::write_object(out, &case);
             return;
         }
-        pyjson::write_object(out, case);
+        let start = out.len();
+        pyjson::write_fields_with(out, case, pyjson::NonFinite::Cleaned);
         out.pop(); // the closing brace: the four keys follow in order
-        if !case.is_empty() {
+        if out.len() > start + 1 {
             out.extend_from_slice(b", ");
         }
         out.extend_from_slice(tail);
@@ -133,6 +136,32 @@ pub fn parse_report(bytes: &[u8], enrich: &Enrichment) -> Result<Vec<Object>, Xm
 pub fn parse_cases(bytes: &[u8]) -> Result<Vec<Object>, XmlError> {
     let text = decode_document(bytes)?;
     Converter::new(&text).run()
+}
+
+/// One case of a report as [`parse_cases_each`] hands it over.
+pub enum Case<'c> {
+    Built(Object),
+    /// An empty `<testcase/>` with plain attributes, read without building an object.
+    Flat(FlatCase<'c>),
+}
+
+impl Case<'_> {
+    pub fn into_object(self) -> Object {
+        match self {
+            Case::Built(o) => o,
+            Case::Flat(f) => f.to_object().into_owned(),
+        }
+    }
+}
+
+/// [`parse_cases`] handing each case to `each` in document order as soon as it is complete,
+/// flat ones without building them. On an error some cases may have been handed over
+/// already: the caller drops what it made of them (the file is unreadable as a whole).
+pub fn parse_cases_each(bytes: &[u8], each: &mut dyn FnMut(Case<'_>)) -> Result<(), XmlError> {
+    let text = decode_document(bytes)?;
+    let mut converter = Converter::new(&text);
+    converter.emit = Some(each);
+    converter.run_slots().map(drop)
 }
 
 /// [`parse_report`] of the cases whose ordinals are in `only` (sorted): the whole file is
@@ -254,6 +283,12 @@ struct Converter<'a> {
     copy_budget: usize,
     /// Offset of the `<` of the tag being handled (attribute errors are relative to it).
     tag_start: usize,
+    /// Where cases go as they complete ([`parse_cases_each`]); None: into `cases`.
+    emit: Option<&'a mut dyn FnMut(Case<'_>)>,
+    /// The flat case read last, waiting for its tail (`pending_flat`).
+    flat: FlatBuf,
+    flat_tail: String,
+    pending_flat: bool,
 }
 
 impl<'a> Converter<'a> {
@@ -279,6 +314,10 @@ impl<'a> Converter<'a> {
             scratch: String::new(),
             copy_budget: MIN_COPY_BUDGET.max(src.len().saturating_mul(100)),
             tag_start: 0,
+            emit: None,
+            flat: FlatBuf::default(),
+            flat_tail: String::new(),
+            pending_flat: false,
         }
     }
 
@@ -344,6 +383,18 @@ impl<'a> Converter<'a> {
         self.ns
             .push(e, self.depth, &mut self.entities, self.tag_start)?;
         let tag = self.ns.element_name(e.name().into_inner())?;
+        if empty
+            && self.builders.is_empty()
+            && self.emit.is_some()
+            && &*tag == "testcase"
+            && self.flat_attributes(e)?
+        {
+            // Closed at once, like `end` does, but kept pending for its tail.
+            self.pending_flat = true;
+            self.ns.pop(self.depth);
+            self.depth -= 1;
+            return Ok(());
+        }
         let mut building = !self.builders.is_empty() || &*tag == "testcase";
         if building
             && self.builders.is_empty()
@@ -407,6 +458,10 @@ impl<'a> Converter<'a> {
 
     /// A tag ends the tail of the element closed before it.
     fn finalize_pending(&mut self) -> Result<(), XmlError> {
+        if self.pending_flat {
+            self.finalize_flat();
+            return Ok(());
+        }
         let Some(Pending { builder, tail }) = self.pending.take() else {
             return Ok(());
         };
@@ -427,15 +482,50 @@ impl<'a> Converter<'a> {
                 self.cases[i] = Some(obj.clone());
                 parent.children.push((tag, obj));
             }
-            (Some(i), None) => self.cases[i] = Some(obj),
+            (Some(i), None) => {
+                self.cases[i] = Some(obj);
+                if let Some(emit) = &mut self.emit {
+                    // A top-level case ends after every case inside it: all are complete.
+                    for case in self.cases.drain(..).flatten() {
+                        emit(Case::Built(case));
+                    }
+                }
+            }
             (None, Some(parent)) => parent.children.push((tag, obj)),
             (None, None) => unreachable!("only testcase subtrees are built"),
         }
         Ok(())
     }
 
+    /// Hand over the pending flat case. A tail that is not white space makes it an ordinary
+    /// case, built by the same code as any other.
+    fn finalize_flat(&mut self) {
+        self.pending_flat = false;
+        let case = self.flat.view(self.src);
+        let Some(emit) = &mut self.emit else {
+            unreachable!("flat cases are only read when emitting")
+        };
+        if has_non_space(&self.flat_tail) {
+            let builder = Builder {
+                tag: "testcase".into(),
+                depth: 0,
+                attrs: case.iter().map(|(k, v)| (k.into(), v.to_value())).collect(),
+                text: String::new(),
+                children: Vec::new(),
+                case_slot: None,
+                weight: 0,
+            };
+            emit(Case::Built(builder.finish(&self.flat_tail)));
+        } else {
+            emit(Case::Flat(case));
+        }
+        self.flat_tail.clear();
+    }
+
     fn push_text(&mut self, s: &str) {
-        if let Some(p) = &mut self.pending {
+        if self.pending_flat {
+            self.flat_tail.push_str(s);
+        } else if let Some(p) = &mut self.pending {
             p.tail.push_str(s);
         } else if let Some(b) = self.builders.last_mut() {
             // Text after a child always lands in that child's pending tail, so this is the
@@ -452,7 +542,7 @@ impl<'a> Converter<'a> {
                 "syntax error"
             }));
         }
-        if self.pending.is_some() || !self.builders.is_empty() {
+        if self.pending_flat || self.pending.is_some() || !self.builders.is_empty() {
             self.push_text(raw);
         }
         Ok(())
@@ -470,6 +560,50 @@ impl<'a> Converter<'a> {
         }
         self.scratch = out;
         r
+    }
+
+    /// Read `e`'s attributes into [`Self::flat`] when they are all plain names (no prefix, no
+    /// namespace declaration); false when one is not, and the full path reads them again.
+    /// Values are checked and decoded exactly as [`Self::attributes`] does, so the first
+    /// error is the same either way.
+    fn flat_attributes(&mut self, e: &BytesStart<'_>) -> Result<bool, XmlError> {
+        let (buf, entities, src) = (&mut self.flat, &mut self.entities, self.src);
+        buf.clear();
+        // Spans of the document: the reader lends slices of it.
+        let span = |s: &str| {
+            let at = (s.as_ptr() as usize).wrapping_sub(src.as_ptr() as usize);
+            (at <= src.len() && s.len() <= src.len() - at).then_some((at, at + s.len()))
+        };
+        let mut flat = true;
+        attrs::for_each(e, self.tag_start, |a| {
+            if !flat {
+                return Ok(());
+            }
+            let key = span(a.key).filter(|_| a.plain_key && a.key != "xmlns");
+            let Some(key) = key else {
+                flat = false;
+                return Ok(());
+            };
+            let value = if a.plain_value {
+                Cow::Borrowed(a.value)
+            } else {
+                attr_value(a.value, entities)?
+            };
+            let value = match convert_number(&value) {
+                Some(n) => FlatValue::Num(n),
+                None => match value {
+                    Cow::Borrowed(s) if let Some((a, b)) = span(s) => FlatValue::Src(a, b),
+                    other => {
+                        let a = buf.decoded.len();
+                        buf.decoded.push_str(&other);
+                        FlatValue::Decoded(a, buf.decoded.len())
+                    }
+                },
+            };
+            buf.attrs.push((key, value));
+            Ok(())
+        })?;
+        Ok(flat)
     }
 
     /// Attributes in document order, converted; namespace declarations left out (ElementTree
@@ -752,6 +886,69 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Flat cases read exactly as the objects the full path builds, on documents made to
+    /// catch the differences: tails, references, numbers, namespaces, nesting, errors.
+    #[test]
+    fn flat_cases_equal_built_ones() {
+        let many: String = (0..20).map(|i| format!(" a{i}=\"{i}\"")).collect();
+        let docs = [
+            r#"<r><testcase name="a" time="0.5" file="f.py" classname="C"/><testcase name="b"/></r>"#.to_string(),
+            "<r><testcase name=\"a\"/>tail<testcase name=\"b\"/> \n <testcase name=\"c\"/>&amp;<testcase tail=\"x\" name=\"d\"/>t2<!--c-->t3<testcase/><![CDATA[cd]]></r>".to_string(),
+            "<r><testcase name=\"a&amp;b\" time=\"&#49;.5\" file=\"x&#10;y\tz\n\" classname=\"&lt;C&gt;\"/></r>".to_string(),
+            r#"<r><testcase time="1_0" x=" 12 " y="nan" z="1e400" w="0x10" v="True" u="-Infinity" t="" s="123456789012345678901234567890"/></r>"#.to_string(),
+            r#"<r><testcase name="o"><testcase name="i"/>in</testcase><testcase name="n"/></r>"#.to_string(),
+            r#"<r xmlns="u"><testcase name="a"/></r>"#.to_string(),
+            r#"<r xmlns:p="u"><testcase p:x="1" name="a"/><testcase name="b"/><testcase xmlns:q="v" name="c"/><testcase xmlns="" name="d"/><p:testcase name="e"/></r>"#.to_string(),
+            r#"<r><testcase name="a">x</testcase><testcase name="b"></testcase><testcase name="c" /></r>"#.to_string(),
+            format!("<r><testcase{many}/><testcase name=\"x\"{many}/></r>"),
+            r#"<testcase name="root"/>"#.to_string(),
+            r#"<r><testcase workflow_id="w" name="a"/><testcase job_id="1"/></r>"#.to_string(),
+            // Errors: the same message either way, wherever the flat path stands.
+            r#"<r><testcase name="a"/><testcase name="&bad;"/></r>"#.to_string(),
+            r#"<r><testcase name="a"/></x>"#.to_string(),
+            r#"<r><testcase a="1" a="2"/></r>"#.to_string(),
+            r#"<r><testcase a="<"/></r>"#.to_string(),
+            r#"<r><testcase name="a"/>"#.to_string(),
+            r#"<r><testcase name="a"/></r>junk"#.to_string(),
+            r#"<r xmlns:p="u"><testcase p:a="1" xmlns:q="u" q:a="2"/></r>"#.to_string(),
+        ];
+        let e = enrichment(Value::Int(5));
+        let mut flats = 0;
+        for doc in &docs {
+            let want = parse_cases(doc.as_bytes());
+            let mut got = Vec::new();
+            let mut lines = (Vec::new(), Vec::new());
+            let r = parse_cases_each(doc.as_bytes(), &mut |case| {
+                let tail = e.tail();
+                match &case {
+                    Case::Built(o) => e.write_enriched_with(&mut lines.0, o, &tail),
+                    Case::Flat(f) => {
+                        flats += 1;
+                        e.write_enriched_with(&mut lines.0, f, &tail)
+                    }
+                }
+                let object = case.into_object();
+                e.write_enriched(&mut lines.1, &object);
+                got.push(object);
+            });
+            match (want, r) {
+                (Ok(want), Ok(())) => {
+                    // (Debug text, since NaN != NaN)
+                    assert_eq!(format!("{got:?}"), format!("{want:?}"), "{doc}");
+                    assert_eq!(
+                        String::from_utf8(lines.0).unwrap(),
+                        String::from_utf8(lines.1).unwrap(),
+                        "{doc}"
+                    );
+                }
+                (Err(want), Err(got)) => assert_eq!(got.to_string(), want.to_string(), "{doc}"),
+                (want, got) => panic!("{doc}: {want:?} vs {got:?}"),
+            }
+        }
+        // Every empty, plain, top-level testcase above, bar those a later error cuts short.
+        assert_eq!(flats, 14, "times the flat path was taken");
     }
 
     /// Writing a case enriched on the fly gives the bytes of enriching it and writing it.

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use super::value::{Object, Value};
+use super::value::{Fields, Object, Value, ValueRef};
 
 /// How each byte is written inside a string literal: 0 copies it, `u` is a `\u00XX`
 /// escape, `N` starts a non-ASCII character, anything else follows a backslash.
@@ -426,14 +426,22 @@ pub fn write_object(out: &mut Vec<u8>, object: &Object) {
 
 /// [`write_object`] with a choice of how NaN and infinities look.
 pub fn write_object_with(out: &mut Vec<u8>, object: &Object, mode: NonFinite) {
+    write_fields_with(out, object, mode);
+}
+
+/// A case (an object or a flat case) as [`write_object_with`] writes its object.
+pub fn write_fields_with(out: &mut Vec<u8>, case: &impl Fields, mode: NonFinite) {
     out.push(b'{');
-    for (n, (key, value)) in object.iter().enumerate() {
+    for (n, (key, value)) in case.fields().enumerate() {
         if n > 0 {
             out.extend_from_slice(b", ");
         }
         write_str(out, key);
         out.extend_from_slice(b": ");
-        write_value_with(out, value, mode);
+        match value {
+            ValueRef::Str(s) => write_str(out, s),
+            ValueRef::Other(v) => write_value_with(out, v, mode),
+        }
     }
     out.push(b'}');
 }

@@ -202,8 +202,13 @@ fn plain_decimal(b: &[u8]) -> Option<Value> {
 
 /// The reference's attribute conversion: `int(v)`, else `float(v)`, else the string.
 pub fn convert_attr(s: &str) -> Value {
+    convert_number(s).unwrap_or_else(|| Value::Str(s.into()))
+}
+
+/// [`convert_attr`] when it gives a number; None when the value stays the string.
+pub fn convert_number(s: &str) -> Option<Value> {
     if let Some(v) = plain_decimal(s.as_bytes()) {
-        return v;
+        return Some(v);
     }
     // Most attributes are names ("test_foo", "TestBar"): reject them on their first byte.
     // A leading underscore never parses either; non-ASCII may be a Unicode space or digit.
@@ -213,13 +218,13 @@ pub fn convert_attr(s: &str) -> Value {
     );
     if may_be_number {
         if let Some(v) = py_int(s) {
-            return v;
+            return Some(v);
         }
         if let Some(f) = py_float(s) {
-            return Value::Float(f);
+            return Some(Value::Float(f));
         }
     }
-    Value::Str(s.into())
+    None
 }
 
 #[cfg(test)]

@@ -67,18 +67,6 @@ impl Object {
         Self { entries }
     }
 
-    /// The values of `keys`, taken out in one pass (left as null: this is for taking an
-    /// object apart).
-    pub fn take_many<const N: usize>(&mut self, keys: [&str; N]) -> [Option<Value>; N] {
-        let mut out = [const { None }; N];
-        for (k, v) in &mut self.entries {
-            if let Some(i) = keys.iter().position(|key| *key == &**k) {
-                out[i] = Some(std::mem::replace(v, Value::Null));
-            }
-        }
-        out
-    }
-
     /// Room for `n` more keys.
     pub fn reserve(&mut self, n: usize) {
         self.entries.reserve(n);
@@ -142,6 +130,71 @@ impl Value {
             Value::BigInt(s) => s.parse::<f64>().ok().filter(|f| f.is_finite()),
             _ => None,
         }
+    }
+}
+
+/// A value as read from a case without owning it: strings are often borrowed straight from
+/// the document (see [`super::flat::FlatCase`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ValueRef<'a> {
+    Str(&'a str),
+    /// Anything but a string.
+    Other(&'a Value),
+}
+
+impl<'a> From<&'a Value> for ValueRef<'a> {
+    fn from(v: &'a Value) -> Self {
+        match v {
+            Value::Str(s) => Self::Str(s),
+            other => Self::Other(other),
+        }
+    }
+}
+
+impl<'a> ValueRef<'a> {
+    pub fn to_value(self) -> Value {
+        match self {
+            Self::Str(s) => Value::Str(s.into()),
+            Self::Other(v) => v.clone(),
+        }
+    }
+
+    pub fn as_str(self) -> Option<&'a str> {
+        match self {
+            Self::Str(s) => Some(s),
+            Self::Other(_) => None,
+        }
+    }
+
+    /// See [`Value::as_number`].
+    pub fn as_number(self) -> Option<f64> {
+        match self {
+            Self::Str(_) => None,
+            Self::Other(v) => v.as_number(),
+        }
+    }
+}
+
+/// A converted case as its keys and values in order: an [`Object`] or a
+/// [`super::flat::FlatCase`], so what reads cases need not care which it got.
+pub trait Fields {
+    fn fields(&self) -> impl Iterator<Item = (&str, ValueRef<'_>)>;
+
+    fn field(&self, key: &str) -> Option<ValueRef<'_>> {
+        self.fields().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    /// The case as an object (the full model, for the rare reader that needs it).
+    fn to_object(&self) -> std::borrow::Cow<'_, Object>;
+}
+
+impl Fields for Object {
+    fn fields(&self) -> impl Iterator<Item = (&str, ValueRef<'_>)> {
+        self.iter().map(|(k, v)| (k, ValueRef::from(v)))
+    }
+
+    fn to_object(&self) -> std::borrow::Cow<'_, Object> {
+        std::borrow::Cow::Borrowed(self)
     }
 }
 

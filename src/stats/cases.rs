@@ -6,7 +6,7 @@ use rustc_hash::FxHashMap;
 use xxhash_rust::xxh3::{xxh3_64_with_seed, xxh3_128};
 
 use crate::report::pyjson::{self, NonFinite};
-use crate::report::{Object, Value};
+use crate::report::{Fields, Value, ValueRef};
 
 use super::{CaseFlags, CaseKey, CaseStatus, SummaryKeyPart, case_key};
 
@@ -142,9 +142,9 @@ impl FileRows {
         self.flags.is_empty()
     }
 
-    /// Add a case (its values move out, not copy). `unique` must differ for every case of
-    /// the run: it keys NaN and unhashable values, which never equal anything in a dict.
-    pub fn push(&mut self, mut case: Object, flags: CaseFlags, time: Option<f64>, unique: u64) {
+    /// Add a case. `unique` must differ for every case of the run: it keys NaN and
+    /// unhashable values, which never equal anything in a dict.
+    pub fn push(&mut self, case: &impl Fields, flags: CaseFlags, time: Option<f64>, unique: u64) {
         let mut bits = 0;
         for (on, bit) in [
             (flags.failure, flag::FAILURE),
@@ -159,15 +159,25 @@ impl FileRows {
         }
         self.flags.push(bits);
         self.time.push(time.unwrap_or(0.0));
-        let [file, classname, name] = case.take_many(["file", "classname", "name"]);
+        let (mut file, mut classname, mut name) = (None, None, None);
+        for (k, v) in case.fields() {
+            match k {
+                "file" => file = Some(v),
+                "classname" => classname = Some(v),
+                "name" => name = Some(v),
+                _ => {}
+            }
+        }
         match self.runs.last_mut() {
             Some(run)
-                if same_text(run.file.as_ref(), file.as_ref())
-                    && same_text(run.classname.as_ref(), classname.as_ref()) =>
+                if same_text(run.file.as_ref(), file)
+                    && same_text(run.classname.as_ref(), classname) =>
             {
                 run.len += 1
             }
             _ => {
+                let file = file.map(ValueRef::to_value);
+                let classname = classname.map(ValueRef::to_value);
                 let key = case_key(file.as_ref(), classname.as_ref(), unique);
                 self.runs.push(Run {
                     key,
@@ -178,10 +188,12 @@ impl FileRows {
             }
         }
         match name {
-            Some(Value::Str(s)) if self.names.len() + s.len() < u32::MAX as usize => {
-                self.names.push_str(&s);
+            Some(ValueRef::Str(s)) if self.names.len() + s.len() < u32::MAX as usize => {
+                self.names.push_str(s);
             }
-            other => self.odd_names.push((self.name_end.len() as u32, other)),
+            other => self
+                .odd_names
+                .push((self.name_end.len() as u32, other.map(ValueRef::to_value))),
         }
         self.name_end.push(self.names.len() as u32);
     }
@@ -199,10 +211,10 @@ impl FileRows {
 
 /// Both absent, or the same string (other values take the full key comparison: NaN never
 /// equals itself, and 1 equals 1.0).
-fn same_text(a: Option<&Value>, b: Option<&Value>) -> bool {
+fn same_text(a: Option<&Value>, b: Option<ValueRef<'_>>) -> bool {
     match (a, b) {
         (None, None) => true,
-        (Some(Value::Str(x)), Some(Value::Str(y))) => x == y,
+        (Some(Value::Str(x)), Some(ValueRef::Str(y))) => x == y,
         _ => false,
     }
 }
@@ -446,6 +458,7 @@ impl SummaryKeyPart {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::Object;
 
     #[test]
     fn group_keys_follow_python_equality() {
@@ -458,7 +471,7 @@ mod tests {
                 if let Some(v) = name {
                     c.insert("name", v);
                 }
-                rows.push(c, CaseFlags::default(), Some(1.0), n as u64);
+                rows.push(&c, CaseFlags::default(), Some(1.0), n as u64);
             }
             let mut t = CaseTable::default();
             t.push_file(0, rows);
@@ -502,7 +515,7 @@ mod tests {
             if let Some(cl) = class {
                 c.insert("classname", cl);
             }
-            rows.push(c, CaseFlags::default(), None, n as u64);
+            rows.push(&c, CaseFlags::default(), None, n as u64);
         }
         assert!(rows.flags.iter().all(|&f| f == flag::NO_TIME));
         let mut t = CaseTable::default();

@@ -1,6 +1,6 @@
 //! How the reference classifies one case, and which runs get the full `test_run` upload.
 
-use crate::report::Object;
+use crate::report::{Fields, Object};
 
 /// The one summary column a case counts in (priority failure > error > skipped > success).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -36,9 +36,9 @@ pub struct CaseFlags {
 }
 
 impl CaseFlags {
-    pub fn of(case: &Object) -> Self {
+    pub fn of(case: &impl Fields) -> Self {
         let mut f = Self::default();
-        for (k, _) in case.iter() {
+        for (k, _) in case.fields() {
             match k {
                 "failure" => f.failure = true,
                 "error" => f.error = true,

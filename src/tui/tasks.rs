@@ -25,7 +25,7 @@ pub struct LoadCounters {
 }
 
 /// List the source and load the run, reporting files as they are folded.
-pub fn load_run(cli: &Cli, counters: &LoadCounters, send: &dyn Fn(Msg)) {
+pub fn load_run(cli: &Cli, counters: &LoadCounters, send: &(dyn Fn(Msg) + Sync)) {
     let listing = match headless::listing_from_cli(cli, &counters.fetch, false) {
         Ok(l) => l,
         Err(e) => return send(Msg::LoadFailed(format!("{e:#}"))),
@@ -81,7 +81,7 @@ pub fn load_run(cli: &Cli, counters: &LoadCounters, send: &dyn Fn(Msg)) {
 }
 
 /// Carry out one task of the app (Copy is the runtime's: it writes to the terminal).
-pub fn execute(task: Task, cli: &Cli, model: &Arc<Model>, send: &dyn Fn(Msg)) {
+pub fn execute(task: Task, cli: &Cli, model: &Arc<Model>, send: &(dyn Fn(Msg) + Sync)) {
     match task {
         Task::Compute {
             view,
