@@ -64,9 +64,7 @@ pub struct Progress {
 struct Parsed {
     enrichment: Enrichment,
     rows: FileRows,
-    failed: Option<DeflateChunk>,
     failed_docs: u64,
-    all: Option<DeflateChunk>,
     reruns: u64,
     notable: Vec<CaseBrief>,
     missing_time: Vec<String>,
@@ -76,7 +74,16 @@ struct Done {
     index: usize,
     bytes: u64,
     result: Result<Parsed, String>,
+    /// The compressed JSON lines of every case (`all`) and of the failed ones, of this
+    /// file and the files of its batch before it (see [`BATCH`]).
+    all: Option<DeflateChunk>,
+    failed: Option<DeflateChunk>,
 }
+
+/// Files a worker takes at once when it compresses lines: one compressed chunk per batch,
+/// since starting a chunk clears the compressor's tables (about 50 us, as long as
+/// compressing 20 KB of lines).
+const BATCH: usize = 8;
 
 /// What one folded file added to the run, in run order: a front-end shows these while the
 /// rest loads.
@@ -153,34 +160,61 @@ pub fn load_observed(
                 let mut scratch = Scratch {
                     xml: Vec::new(),
                     lines: Vec::new(),
+                    failed: Vec::new(),
                     compressor: Compressor::new(opts.gzip_level),
                 };
+                let batch = if opts.keep_test_run || opts.keep_failed {
+                    BATCH
+                } else {
+                    1
+                };
                 loop {
-                    let index = next.fetch_add(1, Ordering::Relaxed);
-                    if index >= reports.len() || progress.cancelled.load(Ordering::Relaxed) {
+                    let first = next.fetch_add(batch, Ordering::Relaxed);
+                    if first >= reports.len() || progress.cancelled.load(Ordering::Relaxed) {
                         break;
                     }
-                    // Wait until the fold is within a window of this file.
+                    // Wait until the fold is within a window of these files.
                     let (lock, cv) = queue;
                     let mut q = lock.lock().expect("no panics while held");
-                    while index >= q.expected + window {
+                    while first >= q.expected + window {
                         q.waiting += 1;
                         q = cv.wait(q).expect("no panics while held");
                         q.waiting -= 1;
                     }
                     drop(q);
-                    let file = &reports[index];
-                    let result = parse_file(file, opts, index, &mut scratch);
-                    let done = Done {
-                        index,
-                        bytes: file.size,
-                        result,
-                    };
-                    lock.lock()
-                        .expect("no panics while held")
-                        .pending
-                        .insert(index, done);
-                    fold_ready(queue, folder, reports, progress);
+                    let end = reports.len().min(first + batch);
+                    scratch.lines.clear();
+                    scratch.failed.clear();
+                    for (index, file) in reports.iter().enumerate().take(end).skip(first) {
+                        let result = parse_file(file, opts, index, &mut scratch);
+                        let mut done = Done {
+                            index,
+                            bytes: file.size,
+                            result,
+                            all: None,
+                            failed: None,
+                        };
+                        if index + 1 == end {
+                            let Scratch {
+                                lines,
+                                failed,
+                                compressor,
+                                ..
+                            } = &mut scratch;
+                            let mut compress = |raw: &[u8]| {
+                                (!raw.is_empty())
+                                    .then(|| DeflateChunk::compress_with(compressor, raw))
+                            };
+                            done.all = compress(lines).filter(|_| opts.keep_test_run);
+                            // Compressed here too: raw, tracebacks add up to tens of MB.
+                            done.failed = compress(failed);
+                        }
+                        lock.lock()
+                            .expect("no panics while held")
+                            .pending
+                            .insert(index, done);
+                        fold_ready(queue, folder, reports, progress);
+                    }
                 }
             });
         }
@@ -283,12 +317,31 @@ fn enrichment_for(file: &ReportFile, opts: &LoadOptions) -> Enrichment {
 /// Buffers a worker reuses from file to file (fresh big allocations cost page faults).
 struct Scratch {
     xml: Vec<u8>,
+    /// JSON lines of every case of the batch (when `test_run` is kept).
     lines: Vec<u8>,
+    /// JSON lines of the batch's failed cases (when kept).
+    failed: Vec<u8>,
     compressor: Compressor,
 }
 
-/// Read, parse and serialise one file (runs on a worker).
+/// Read, parse and serialise one file (runs on a worker), appending its JSON lines to the
+/// scratch buffers; on an error nothing of the file stays there.
 fn parse_file(
+    file: &ReportFile,
+    opts: &LoadOptions,
+    index: usize,
+    scratch: &mut Scratch,
+) -> Result<Parsed, String> {
+    let (lines_before, failed_before) = (scratch.lines.len(), scratch.failed.len());
+    let result = parse_file_into(file, opts, index, scratch);
+    if result.is_err() {
+        scratch.lines.truncate(lines_before);
+        scratch.failed.truncate(failed_before);
+    }
+    result
+}
+
+fn parse_file_into(
     file: &ReportFile,
     opts: &LoadOptions,
     index: usize,
@@ -298,14 +351,13 @@ fn parse_file(
     file.read_into(opts.max_file_bytes, &mut scratch.xml)
         .map_err(|e| e.reason())?;
     let enrichment = enrichment_for(file, opts);
-    scratch.lines.clear();
     let mut taker = Taker {
         keep_test_run: opts.keep_test_run,
         keep_failed: opts.keep_failed,
         tail: enrichment.tail(),
         enrichment: &enrichment,
         lines: &mut scratch.lines,
-        failed: Vec::new(),
+        failed: &mut scratch.failed,
         failed_docs: 0,
         rows: FileRows::default(),
         reruns: 0,
@@ -320,7 +372,6 @@ fn parse_file(
     })
     .map_err(|e| e.to_string())?;
     let Taker {
-        failed,
         failed_docs,
         rows,
         reruns,
@@ -328,19 +379,10 @@ fn parse_file(
         notable,
         ..
     } = taker;
-    let lines = &scratch.lines;
-    let all = opts
-        .keep_test_run
-        .then(|| DeflateChunk::compress_with(&mut scratch.compressor, lines));
-    // Failed cases are compressed here too: raw, their tracebacks add up to tens of MB.
-    let failed =
-        (!failed.is_empty()).then(|| DeflateChunk::compress_with(&mut scratch.compressor, &failed));
     Ok(Parsed {
         enrichment,
         rows,
-        failed,
         failed_docs,
-        all,
         reruns,
         notable,
         missing_time,
@@ -354,7 +396,7 @@ struct Taker<'a> {
     enrichment: &'a Enrichment,
     tail: Vec<u8>,
     lines: &'a mut Vec<u8>,
-    failed: Vec<u8>,
+    failed: &'a mut Vec<u8>,
     failed_docs: u64,
     rows: FileRows,
     reruns: u64,
@@ -368,16 +410,21 @@ impl Taker<'_> {
         let n = self.rows.len();
         let flags = CaseFlags::of(case);
         // Every case's JSON line only when test_run is kept; else just the failed ones'.
-        let start = self.lines.len();
-        if self.keep_test_run || (self.keep_failed && flags.failed()) {
-            self.enrichment
-                .write_enriched_with(self.lines, case, &self.tail);
-            self.lines.push(b'\n');
-        }
-        if flags.failed() {
-            if self.keep_failed {
+        let keep_failed = self.keep_failed && flags.failed();
+        if self.keep_test_run || keep_failed {
+            let out = if self.keep_test_run {
+                &mut *self.lines
+            } else {
+                &mut *self.failed
+            };
+            let start = out.len();
+            self.enrichment.write_enriched_with(out, case, &self.tail);
+            out.push(b'\n');
+            if self.keep_test_run && keep_failed {
                 self.failed.extend_from_slice(&self.lines[start..]);
             }
+        }
+        if flags.failed() {
             self.failed_docs += 1;
             self.notable.push(CaseBrief::of(&case.to_object(), 0, n));
         }
@@ -429,6 +476,14 @@ fn fold(
     run.totals.bytes += done.bytes;
     progress.files_done.fetch_add(1, Ordering::Relaxed);
     progress.bytes_done.fetch_add(done.bytes, Ordering::Relaxed);
+    // A batch's chunks come with its last file, whatever became of that file.
+    if let (Some(lines), Some(chunk)) = (&mut run.failed, done.failed) {
+        lines.chunks.push(chunk);
+    }
+    let mut all = all;
+    if let (Some(lines), Some(chunk)) = (all.as_deref_mut(), done.all) {
+        lines.chunks.push(chunk);
+    }
     match done.result {
         Err(message) => {
             run.totals.bad_files += 1;
@@ -486,12 +541,10 @@ fn fold(
                 b
             }));
             if let Some(failed) = &mut run.failed {
-                failed.chunks.extend(p.failed);
                 failed.docs += p.failed_docs;
             }
-            if let (Some(all), Some(chunk)) = (all, p.all) {
+            if let Some(all) = all.as_mut() {
                 all.docs += info.cases;
-                all.chunks.push(chunk);
             }
             if !p.missing_time.is_empty() {
                 let n = p.missing_time.len();

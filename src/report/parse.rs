@@ -575,14 +575,12 @@ impl<'a> Converter<'a> {
             (at <= src.len() && s.len() <= src.len() - at).then_some((at, at + s.len()))
         };
         let mut flat = true;
-        attrs::for_each(e, self.tag_start, |a| {
-            if !flat {
-                return Ok(());
-            }
+        let read = attrs::for_each(e, self.tag_start, |a| {
             let key = span(a.key).filter(|_| a.plain_key && a.key != "xmlns");
             let Some(key) = key else {
+                // Stop here: a later attribute's error must not come before this one's.
                 flat = false;
-                return Ok(());
+                return Err(XmlError::new("not a flat case"));
             };
             let value = if a.plain_value {
                 Cow::Borrowed(a.value)
@@ -602,8 +600,11 @@ impl<'a> Converter<'a> {
             };
             buf.attrs.push((key, value));
             Ok(())
-        })?;
-        Ok(flat)
+        });
+        if !flat {
+            return Ok(false);
+        }
+        read.map(|()| true)
     }
 
     /// Attributes in document order, converted; namespace declarations left out (ElementTree
@@ -913,6 +914,8 @@ mod tests {
             r#"<r><testcase name="a"/>"#.to_string(),
             r#"<r><testcase name="a"/></r>junk"#.to_string(),
             r#"<r xmlns:p="u"><testcase p:a="1" xmlns:q="u" q:a="2"/></r>"#.to_string(),
+            // (found by fuzzing: the bad name comes before the repeated one)
+            r#"<testcase a="0" {="1" {="2" h=""/>"#.to_string(),
         ];
         let e = enrichment(Value::Int(5));
         let mut flats = 0;
