@@ -408,7 +408,8 @@ struct Taker<'a> {
 impl Taker<'_> {
     fn take(&mut self, case: &impl Fields) {
         let n = self.rows.len();
-        let flags = CaseFlags::of(case);
+        let known = case.known();
+        let flags = CaseFlags::from_known(&known);
         // Every case's JSON line only when test_run is kept; else just the failed ones'.
         let keep_failed = self.keep_failed && flags.failed();
         if self.keep_test_run || keep_failed {
@@ -418,7 +419,8 @@ impl Taker<'_> {
                 &mut *self.failed
             };
             let start = out.len();
-            self.enrichment.write_enriched_with(out, case, &self.tail);
+            self.enrichment
+                .write_enriched_known(out, case, &known, &self.tail);
             out.push(b'\n');
             if self.keep_test_run && keep_failed {
                 self.failed.extend_from_slice(&self.lines[start..]);
@@ -431,12 +433,12 @@ impl Taker<'_> {
         if flags.rerun {
             self.reruns += 1;
         }
-        let time = case.field("time").and_then(ValueRef::as_number);
+        let time = known.time.and_then(ValueRef::as_number);
         if time.is_none() {
             self.missing_time.push(case_label(case));
         }
         self.rows
-            .push(case, flags, time, self.unique_base + n as u64);
+            .push(&known, flags, time, self.unique_base + n as u64);
     }
 }
 

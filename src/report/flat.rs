@@ -6,6 +6,8 @@
 
 use std::borrow::Cow;
 
+use super::known::{KeyKind, Known};
+use super::pyjson::{self, NonFinite};
 use super::value::{Fields, Object, Value, ValueRef};
 
 /// An attribute value of a flat case.
@@ -23,12 +25,21 @@ pub(super) enum FlatValue {
 /// The attributes of the flat case being read, reused from case to case.
 #[derive(Debug, Default)]
 pub(super) struct FlatBuf {
-    /// (key as bytes of the document, value), in document order; keys are unique.
-    pub attrs: Vec<((usize, usize), FlatValue)>,
+    /// (what the key is, key as bytes of the document, value), in document order; keys are
+    /// unique.
+    pub attrs: Vec<(KeyKind, (usize, usize), FlatValue)>,
     pub decoded: String,
 }
 
 impl FlatBuf {
+    fn value<'c>(&'c self, src: &'c str, v: &'c FlatValue) -> ValueRef<'c> {
+        match v {
+            FlatValue::Src(a, b) => ValueRef::Str(&src[*a..*b]),
+            FlatValue::Decoded(a, b) => ValueRef::Str(&self.decoded[*a..*b]),
+            FlatValue::Num(n) => ValueRef::Other(n),
+        }
+    }
+
     pub fn clear(&mut self) {
         self.attrs.clear();
         self.decoded.clear();
@@ -49,14 +60,9 @@ pub struct FlatCase<'c> {
 impl<'c> FlatCase<'c> {
     pub fn iter(&self) -> impl Iterator<Item = (&'c str, ValueRef<'c>)> + 'c {
         let (src, buf) = (self.src, self.buf);
-        buf.attrs.iter().map(move |((k0, k1), v)| {
-            let value = match v {
-                FlatValue::Src(a, b) => ValueRef::Str(&src[*a..*b]),
-                FlatValue::Decoded(a, b) => ValueRef::Str(&buf.decoded[*a..*b]),
-                FlatValue::Num(n) => ValueRef::Other(n),
-            };
-            (&src[*k0..*k1], value)
-        })
+        buf.attrs
+            .iter()
+            .map(move |(_, (k0, k1), v)| (&src[*k0..*k1], buf.value(src, v)))
     }
 
     pub fn len(&self) -> usize {
@@ -71,6 +77,36 @@ impl<'c> FlatCase<'c> {
 impl Fields for FlatCase<'_> {
     fn fields(&self) -> impl Iterator<Item = (&str, ValueRef<'_>)> {
         self.iter()
+    }
+
+    /// From the kinds noted while reading: no key is compared again.
+    fn known(&self) -> Known<'_> {
+        let mut known = Known::default();
+        for (kind, _, v) in &self.buf.attrs {
+            if *kind != KeyKind::Other {
+                known.see(*kind, self.buf.value(self.src, v));
+            }
+        }
+        known
+    }
+
+    /// Keys are plain XML names (ASCII letters, digits, `_`, `-`, `.`), which JSON writes
+    /// as they are: only values go through the escaping.
+    fn write_json(&self, out: &mut Vec<u8>, mode: NonFinite) {
+        out.push(b'{');
+        for (n, (_, (k0, k1), v)) in self.buf.attrs.iter().enumerate() {
+            if n > 0 {
+                out.extend_from_slice(b", ");
+            }
+            out.push(b'"');
+            out.extend_from_slice(&self.src.as_bytes()[*k0..*k1]);
+            out.extend_from_slice(b"\": ");
+            match self.buf.value(self.src, v) {
+                ValueRef::Str(s) => pyjson::write_str(out, s),
+                ValueRef::Other(v) => pyjson::write_value_with(out, v, mode),
+            }
+        }
+        out.push(b'}');
     }
 
     fn to_object(&self) -> Cow<'_, Object> {

@@ -5,6 +5,7 @@ mod attrs;
 pub mod decode;
 pub mod entities;
 pub mod flat;
+pub mod known;
 pub mod meta;
 pub mod parse;
 pub mod pyjson;
@@ -12,6 +13,7 @@ pub mod pynum;
 pub mod value;
 
 pub use flat::FlatCase;
+pub use known::{KeyKind, Known};
 pub use parse::{Case, Enrichment, parse_cases, parse_cases_each, parse_only, parse_report};
 pub use value::{Fields, Object, Value, ValueRef};
 

@@ -15,6 +15,7 @@ use super::attrs;
 use super::decode::decode_document;
 use super::entities::{Entities, name_len};
 use super::flat::{FlatBuf, FlatCase, FlatValue};
+use super::known::{KeyKind, Known};
 use super::pyjson;
 use super::pynum::{convert_attr, convert_number, py_isspace};
 use super::value::{Fields, Object, Str, Value};
@@ -97,14 +98,25 @@ impl Enrichment {
     /// [`Self::write_enriched`] with the [`Self::tail`] of this enrichment, for an object
     /// or a flat case.
     pub fn write_enriched_with(&self, out: &mut Vec<u8>, case: &impl Fields, tail: &[u8]) {
-        if case.fields().any(|(k, _)| Self::KEYS.contains(&k)) {
+        self.write_enriched_known(out, case, &case.known(), tail);
+    }
+
+    /// [`Self::write_enriched_with`] with the case's [`Known`] keys at hand.
+    pub fn write_enriched_known(
+        &self,
+        out: &mut Vec<u8>,
+        case: &impl Fields,
+        known: &Known<'_>,
+        tail: &[u8],
+    ) {
+        if known.enrichment_key {
             let mut case = case.to_object().into_owned();
             self.apply(&mut case);
             pyjson::write_object(out, &case);
             return;
         }
         let start = out.len();
-        pyjson::write_fields_with(out, case, pyjson::NonFinite::Cleaned);
+        case.write_json(out, pyjson::NonFinite::Cleaned);
         out.pop(); // the closing brace: the four keys follow in order
         if out.len() > start + 1 {
             out.extend_from_slice(b", ");
@@ -427,7 +439,7 @@ impl<'a> Converter<'a> {
                     .map(|(k, v)| k.len() + 16 + value_weight(v))
                     .sum::<usize>();
             self.builders.push(Builder {
-                tag,
+                tag: Str::from(tag.as_ref()),
                 depth: self.depth,
                 attrs,
                 text: String::new(),
@@ -598,7 +610,7 @@ impl<'a> Converter<'a> {
                     }
                 },
             };
-            buf.attrs.push((key, value));
+            buf.attrs.push((KeyKind::of(a.key), key, value));
             Ok(())
         });
         if !flat {
@@ -823,26 +835,29 @@ impl Namespaces {
         self.bindings.get(prefix)?.last().map(|u| &**u)
     }
 
-    fn element_name(&self, qname: &str) -> Result<Str, XmlError> {
+    /// An element's name; borrowed when no namespace applies (most tags are only compared
+    /// with "testcase", never kept).
+    fn element_name<'q>(&self, qname: &'q str) -> Result<Cow<'q, str>, XmlError> {
         self.resolve(qname, true)
     }
 
     fn attribute_name(&self, qname: &str) -> Result<Str, XmlError> {
         self.resolve(qname, false)
+            .map(|name| Str::from(name.as_ref()))
     }
 
-    fn resolve(&self, qname: &str, use_default: bool) -> Result<Str, XmlError> {
+    fn resolve<'q>(&self, qname: &'q str, use_default: bool) -> Result<Cow<'q, str>, XmlError> {
         let colon = qname.bytes().position(|b| b == b':');
         match colon.map(|i| (&qname[..i], &qname[i + 1..])) {
             Some((prefix, local)) => match self.lookup(prefix) {
-                Some(uri) => Ok(format!("{{{uri}}}{local}").into()),
+                Some(uri) => Ok(Cow::Owned(format!("{{{uri}}}{local}"))),
                 None => Err(XmlError::new(format!("unbound prefix in {qname}"))),
             },
             None if use_default => match self.lookup("") {
-                Some(uri) if !uri.is_empty() => Ok(format!("{{{uri}}}{qname}").into()),
-                _ => Ok(qname.into()),
+                Some(uri) if !uri.is_empty() => Ok(Cow::Owned(format!("{{{uri}}}{qname}"))),
+                _ => Ok(Cow::Borrowed(qname)),
             },
-            None => Ok(qname.into()),
+            None => Ok(Cow::Borrowed(qname)),
         }
     }
 }

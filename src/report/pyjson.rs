@@ -430,7 +430,7 @@ pub fn write_object_with(out: &mut Vec<u8>, object: &Object, mode: NonFinite) {
 }
 
 /// A case (an object or a flat case) as [`write_object_with`] writes its object.
-pub fn write_fields_with(out: &mut Vec<u8>, case: &impl Fields, mode: NonFinite) {
+pub fn write_fields_with(out: &mut Vec<u8>, case: &(impl Fields + ?Sized), mode: NonFinite) {
     out.push(b'{');
     for (n, (key, value)) in case.fields().enumerate() {
         if n > 0 {

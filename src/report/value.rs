@@ -1,6 +1,8 @@
 //! The JSON value model of a converted `<testcase>`: what Python's `process_xml_element`
 //! builds, with insertion-ordered objects whose keys keep their position when overwritten.
 
+use super::known::{KeyKind, Known};
+
 /// Strings of converted cases: names, keys and most values fit inline (24 bytes), which
 /// spares an allocation per string on a million cases.
 pub type Str = compact_str::CompactString;
@@ -180,12 +182,26 @@ impl<'a> ValueRef<'a> {
 pub trait Fields {
     fn fields(&self) -> impl Iterator<Item = (&str, ValueRef<'_>)>;
 
+    /// The keys the loader reads from every case, in one pass.
+    fn known(&self) -> Known<'_> {
+        let mut known = Known::default();
+        for (k, v) in self.fields() {
+            known.see(KeyKind::of(k), v);
+        }
+        known
+    }
+
     fn field(&self, key: &str) -> Option<ValueRef<'_>> {
         self.fields().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
 
     /// The case as an object (the full model, for the rare reader that needs it).
     fn to_object(&self) -> std::borrow::Cow<'_, Object>;
+
+    /// The case as `json.dumps` writes it.
+    fn write_json(&self, out: &mut Vec<u8>, mode: super::pyjson::NonFinite) {
+        super::pyjson::write_fields_with(out, self, mode);
+    }
 }
 
 impl Fields for Object {

@@ -6,7 +6,7 @@ use rustc_hash::FxHashMap;
 use xxhash_rust::xxh3::{xxh3_64_with_seed, xxh3_128};
 
 use crate::report::pyjson::{self, NonFinite};
-use crate::report::{Fields, Value, ValueRef};
+use crate::report::{Known, Value, ValueRef};
 
 use super::{CaseFlags, CaseKey, CaseStatus, SummaryKeyPart, case_key};
 
@@ -144,7 +144,7 @@ impl FileRows {
 
     /// Add a case. `unique` must differ for every case of the run: it keys NaN and
     /// unhashable values, which never equal anything in a dict.
-    pub fn push(&mut self, case: &impl Fields, flags: CaseFlags, time: Option<f64>, unique: u64) {
+    pub fn push(&mut self, case: &Known<'_>, flags: CaseFlags, time: Option<f64>, unique: u64) {
         let mut bits = 0;
         for (on, bit) in [
             (flags.failure, flag::FAILURE),
@@ -159,15 +159,12 @@ impl FileRows {
         }
         self.flags.push(bits);
         self.time.push(time.unwrap_or(0.0));
-        let (mut file, mut classname, mut name) = (None, None, None);
-        for (k, v) in case.fields() {
-            match k {
-                "file" => file = Some(v),
-                "classname" => classname = Some(v),
-                "name" => name = Some(v),
-                _ => {}
-            }
-        }
+        let Known {
+            file,
+            classname,
+            name,
+            ..
+        } = *case;
         match self.runs.last_mut() {
             Some(run)
                 if same_text(run.file.as_ref(), file)
@@ -458,7 +455,7 @@ impl SummaryKeyPart {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::Object;
+    use crate::report::{Fields, Object};
 
     #[test]
     fn group_keys_follow_python_equality() {
@@ -471,7 +468,7 @@ mod tests {
                 if let Some(v) = name {
                     c.insert("name", v);
                 }
-                rows.push(&c, CaseFlags::default(), Some(1.0), n as u64);
+                rows.push(&c.known(), CaseFlags::default(), Some(1.0), n as u64);
             }
             let mut t = CaseTable::default();
             t.push_file(0, rows);
@@ -515,7 +512,7 @@ mod tests {
             if let Some(cl) = class {
                 c.insert("classname", cl);
             }
-            rows.push(&c, CaseFlags::default(), None, n as u64);
+            rows.push(&c.known(), CaseFlags::default(), None, n as u64);
         }
         assert!(rows.flags.iter().all(|&f| f == flag::NO_TIME));
         let mut t = CaseTable::default();

@@ -1,6 +1,6 @@
 //! How the reference classifies one case, and which runs get the full `test_run` upload.
 
-use crate::report::{Fields, Object};
+use crate::report::{Fields, Known, Object};
 
 /// The one summary column a case counts in (priority failure > error > skipped > success).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -37,17 +37,16 @@ pub struct CaseFlags {
 
 impl CaseFlags {
     pub fn of(case: &impl Fields) -> Self {
-        let mut f = Self::default();
-        for (k, _) in case.fields() {
-            match k {
-                "failure" => f.failure = true,
-                "error" => f.error = true,
-                "skipped" => f.skipped = true,
-                "rerun" => f.rerun = true,
-                _ => {}
-            }
+        Self::from_known(&case.known())
+    }
+
+    pub fn from_known(known: &Known<'_>) -> Self {
+        Self {
+            failure: known.failure,
+            error: known.error,
+            skipped: known.skipped,
+            rerun: known.rerun,
         }
-        f
     }
 
     pub fn status(self) -> CaseStatus {
