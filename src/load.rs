@@ -359,7 +359,7 @@ fn parse_file_into(
         lines: &mut scratch.lines,
         failed: &mut scratch.failed,
         failed_docs: 0,
-        rows: FileRows::default(),
+        rows: FileRows::with_capacity(scratch.xml.len()),
         reruns: 0,
         missing_time: Vec::new(),
         notable: Vec::new(),

@@ -216,6 +216,13 @@ pub fn convert_number(s: &str) -> Option<Value> {
     let may_be_number = first.is_some_and(
         |b| matches!(b, b'0'..=b'9' | b'+' | b'-' | b'.' | b'i' | b'I' | b'n' | b'N' | 0x80..=0xff),
     );
+    // A word only parses as "inf", "nan" or "infinity" (any case), so longer ones (paths
+    // like "inductor/test_x.py", names like "nn.Module") skip the float grammar.
+    if matches!(first, Some(b'i' | b'I' | b'n' | b'N'))
+        && !matches!(s.trim_matches(py_isspace).len(), 3 | 8)
+    {
+        return None;
+    }
     if may_be_number {
         if let Some(v) = py_int(s) {
             return Some(v);
@@ -254,6 +261,12 @@ mod tests {
         ("INFINITY", None, Some(0x7ff0000000000000), b'f'),
         ("infinity", None, Some(0x7ff0000000000000), b'f'),
         ("infinit", None, None, b's'),
+        (" nan\u{2003}", None, Some(0x7ff8000000000000), b'f'),
+        ("\u{2003}Infinity\u{a0}", None, Some(0x7ff0000000000000), b'f'),
+        ("\tinf\u{a0}", None, Some(0x7ff0000000000000), b'f'),
+        ("inductor/test_x.py", None, None, b's'),
+        ("nn.Module", None, None, b's'),
+        ("nan0", None, None, b's'),
         ("nan(1)", None, None, b's'),
         ("inf_", None, None, b's'),
         ("n", None, None, b's'),

@@ -134,6 +134,20 @@ pub struct Run {
 }
 
 impl FileRows {
+    /// Room for the cases of a report of `xml_bytes`, guessed from typical reports (about
+    /// 190 bytes of XML and 40 bytes of name per case; more makes the columns grow as usual),
+    /// so that most files fill their columns without reallocating.
+    pub fn with_capacity(xml_bytes: usize) -> Self {
+        let cases = (xml_bytes / 160).min(1 << 16);
+        Self {
+            flags: Vec::with_capacity(cases),
+            time: Vec::with_capacity(cases),
+            names: String::with_capacity(cases * 40),
+            name_end: Vec::with_capacity(cases),
+            ..Self::default()
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.flags.len()
     }
