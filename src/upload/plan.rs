@@ -94,44 +94,46 @@ pub fn plan_with(
         });
     };
 
-    let mut summary = Vec::new();
-    for row in &run.summary {
-        row.write_line(&mut summary);
-    }
-    let mut b = GzipBuilder::new();
-    b.push_raw(&summary, ctx.gzip_level);
-    object("test_run_summary", run.summary.len() as u64, b);
+    std::thread::scope(|s| {
+        // additional_info's grouping needs nothing of the first three objects: it runs
+        // beside them (the summary is written and compressed on this thread meanwhile).
+        let grouping = s.spawn(|| {
+            let job_ids: Vec<_> = run.files.iter().map(|f| f.job_id.clone()).collect();
+            info::group_cases(&run.cases, &job_ids, &ctx.job_names)
+        });
 
-    object("failed_test_runs", failed.docs, lines_body(failed));
+        let mut summary = Vec::new();
+        for row in &run.summary {
+            row.write_line(&mut summary);
+        }
+        let mut b = GzipBuilder::new();
+        b.push_raw(&summary, ctx.gzip_level);
+        object("test_run_summary", run.summary.len() as u64, b);
 
-    if ctx.uploads_test_run()
-        && let Some(all) = test_run
-    {
-        object("test_run", all.docs, lines_body(all));
-    }
+        object("failed_test_runs", failed.docs, lines_body(failed));
 
-    additional_info(run, ctx, &mut object);
+        if ctx.uploads_test_run()
+            && let Some(all) = test_run
+        {
+            object("test_run", all.docs, lines_body(all));
+        }
+
+        let grouping = grouping.join().expect("grouping does not panic");
+        additional_info(run, ctx, &grouping, &mut object);
+    });
 }
 
 /// The four additional_info bodies, in the reference's upload order, each handed on as made.
 fn additional_info(
     run: &LoadedRun,
     ctx: &UploadContext,
+    grouping: &info::Grouping,
     object: &mut dyn FnMut(&'static str, u64, GzipBuilder),
 ) {
-    let job_ids: Vec<_> = run.files.iter().map(|f| f.job_id.clone()).collect();
-    let grouping = info::group_cases(&run.cases, &job_ids, &ctx.job_names);
-
-    let rerun_groups = info::rerun_groups(&run.cases, &grouping);
-    let layout = info::rerun_layout(&rerun_groups, &grouping, &run.cases);
+    let rerun_groups = info::rerun_groups(&run.cases, grouping);
+    let layout = info::rerun_layout(&rerun_groups, grouping, &run.cases);
     let mut reruns = ChunkedGzip::new(ctx.gzip_level);
-    let mut docs = RerunDocs::new(
-        run,
-        ctx,
-        &grouping,
-        &rerun_groups,
-        info::leaf_order(&layout),
-    );
+    let mut docs = RerunDocs::new(run, ctx, grouping, &rerun_groups, info::leaf_order(&layout));
     info::write_reruns(&layout, &mut |b| reruns.write(b), &mut |g| docs.take(g));
     drop(docs);
     object("additional_info/reruns", 1, reruns.finish());
@@ -143,9 +145,9 @@ fn additional_info(
     };
     let exclusions = info::td_exclusions(&run.td_docs, &ctx.job_names);
     object("additional_info/td_exclusions", 1, one(exclusions));
-    let summary = info::invoking_file_summary(&run.cases, &grouping);
+    let summary = info::invoking_file_summary(&run.cases, grouping);
     object("additional_info/invoking_file_summary", 1, one(summary));
-    let (status, status_docs) = test_status_body(run, &grouping, ctx.gzip_level);
+    let (status, status_docs) = test_status_body(run, grouping, ctx.gzip_level);
     object("additional_info/test_status", status_docs, status);
 }
 
