@@ -168,8 +168,21 @@ pub fn load_observed(
                 } else {
                     1
                 };
+                // Near the end, single files: a last batch on one worker would idle the rest.
+                let size = |at: usize| {
+                    if reports.len().saturating_sub(at) > threads * batch * 4 {
+                        batch
+                    } else {
+                        1
+                    }
+                };
                 loop {
-                    let first = next.fetch_add(batch, Ordering::Relaxed);
+                    let first = next
+                        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |at| {
+                            Some(at + size(at))
+                        })
+                        .unwrap_or_else(|at| at); // (never Err: the update always gives a value)
+                    let batch = size(first);
                     if first >= reports.len() || progress.cancelled.load(Ordering::Relaxed) {
                         break;
                     }

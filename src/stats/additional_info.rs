@@ -203,25 +203,29 @@ pub fn group_cases(
 ) -> Grouping {
     let mut g = Grouping::default();
     let mut build_ids: HashMap<(String, String), u32> = HashMap::new();
+    // A job's files share its name: each name is parsed (two regexes) once.
+    let mut by_name: HashMap<String, Option<u32>> = HashMap::new();
     // Per file: the index into `builds`, or None for bazel builds (left out).
     let per_file: Vec<Option<u32>> = file_job_ids
         .iter()
         .map(|id| {
             let name = job_name(id, names);
-            let (build, config) = build_and_config(&name);
-            if build.contains("bazel") {
-                g.file_job_names.push(None);
-                return None;
-            }
-            g.file_job_names.push(Some(name));
-            let next = build_ids.len() as u32;
-            let id = *build_ids
-                .entry((build.clone(), config.clone()))
-                .or_insert(next);
-            if id == next {
-                g.builds.push((build, config));
-            }
-            Some(id)
+            let build_id = *by_name.entry(name.clone()).or_insert_with(|| {
+                let (build, config) = build_and_config(&name);
+                if build.contains("bazel") {
+                    return None;
+                }
+                let next = build_ids.len() as u32;
+                let id = *build_ids
+                    .entry((build.clone(), config.clone()))
+                    .or_insert(next);
+                if id == next {
+                    g.builds.push((build, config));
+                }
+                Some(id)
+            });
+            g.file_job_names.push(build_id.map(|_| name));
+            build_id
         })
         .collect();
     // Group by sorting (key, row) pairs rather than hashing: a million mostly-singleton
