@@ -3,7 +3,7 @@
 //! to stderr (a bar on a terminal, plain lines otherwise); results to stdout.
 
 use std::io::{IsTerminal, Write};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -109,9 +109,10 @@ pub fn load_from_cli(cli: &Cli, uploads: bool, keep_test_run: bool) -> Result<Lo
     }
     let progress = Progress::default();
     let started = Instant::now();
+    let done = AtomicBool::new(false);
     let run = std::thread::scope(|s| {
-        let worker = s.spawn(|| load(listing, &opts, &progress));
-        show_progress(&progress, || worker.is_finished());
+        let worker = s.spawn(waking(&done, || load(listing, &opts, &progress)));
+        show_progress(&progress, || done.load(Ordering::Acquire));
         worker.join().expect("the loader does not panic")
     });
     eprintln!(
@@ -219,10 +220,11 @@ fn fetch_from_s3(
         return Ok(s3_source::discover(&s3, &spec, progress)?);
     }
     let started = Instant::now();
+    let done = AtomicBool::new(false);
     let listing = std::thread::scope(|s| {
-        let worker = s.spawn(|| s3_source::discover(&s3, &spec, progress));
+        let worker = s.spawn(waking(&done, || s3_source::discover(&s3, &spec, progress)));
         poll_progress(
-            || worker.is_finished(),
+            || done.load(Ordering::Acquire),
             "{spinner} [{bar:30}] {bytes}/{total_bytes} {msg} ({elapsed})",
             || {
                 let objects = progress.objects_done.load(Ordering::Relaxed)
@@ -279,8 +281,20 @@ fn show_progress(progress: &Progress, finished: impl Fn() -> bool) {
     );
 }
 
+/// `work` for a thread whose end the calling thread waits for in [`poll_progress`]: it sets
+/// `done` and wakes the caller, instead of leaving it asleep until its next poll.
+fn waking<'a, T>(done: &'a AtomicBool, work: impl FnOnce() -> T + 'a) -> impl FnOnce() -> T + 'a {
+    let caller = std::thread::current();
+    move || {
+        let result = work();
+        done.store(true, Ordering::Release);
+        caller.unpark();
+        result
+    }
+}
+
 /// Poll `read` (position, length, message) until `finished`: a bar on a terminal, else a
-/// plain line every few seconds.
+/// plain line every few seconds. Sleeps between polls unless woken (see [`waking`]).
 fn poll_progress(
     finished: impl Fn() -> bool,
     template: &str,
@@ -299,7 +313,7 @@ fn poll_progress(
     });
     let mut last_plain = Instant::now();
     while !finished() {
-        std::thread::sleep(Duration::from_millis(80));
+        std::thread::park_timeout(Duration::from_millis(80));
         let (done, total, message) = read();
         if let Some(bar) = &bar {
             bar.set_length(total);
