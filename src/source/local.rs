@@ -4,6 +4,9 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use bytes::Bytes;
 
 use super::zipped::{ZipLimits, ZipSource};
 use super::{AuxFile, Listing, Origin, RelPath, ReportFile, SourceError};
@@ -124,14 +127,65 @@ fn has_artifact_zips(dir: &Path) -> Result<bool, SourceError> {
 }
 
 fn add_zip_folder(dir: &Path, limits: ZipLimits, listing: &mut Listing) -> Result<(), SourceError> {
+    let mut zips = Vec::new();
     for entry in sorted_dir(dir)? {
         let name = entry.file_name().to_string_lossy().into_owned();
         let is_reports = name.starts_with(REPORT_PREFIX);
         if (is_reports || name.starts_with(JSONS_PREFIX)) && entry.path().is_file() {
-            add_zip(&entry.path(), &name, is_reports, limits, listing);
+            zips.push((entry.path(), name, is_reports));
         }
     }
+    // Reading and opening a run's hundred-odd archives is the one step before the load can
+    // start: on every core, then added in folder order.
+    let next = AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut opened: Vec<(usize, Result<ZipSource, SourceError>)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads.min(zips.len()))
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some((path, name, _)) = zips.get(i) else {
+                            return done;
+                        };
+                        done.push((i, open_zip(path, name, limits)));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("opening a zip does not panic"))
+            .collect()
+    });
+    opened.sort_by_key(|(i, _)| *i);
+    for (i, zip) in opened {
+        let (path, _, is_reports) = &zips[i];
+        add_opened(path, zip, *is_reports, listing);
+    }
     Ok(())
+}
+
+fn open_zip(path: &Path, name: &str, limits: ZipLimits) -> Result<ZipSource, SourceError> {
+    std::fs::read(path)
+        .map_err(|e| SourceError::io(path.display(), e))
+        .and_then(|bytes| ZipSource::open(name, Bytes::from(bytes), limits))
+}
+
+/// Add an opened archive; one that could not be opened becomes a problem, not an error.
+fn add_opened(
+    path: &Path,
+    opened: Result<ZipSource, SourceError>,
+    is_reports: bool,
+    listing: &mut Listing,
+) {
+    match opened {
+        Ok(zip) => add_archive(Arc::new(zip), is_reports, listing),
+        Err(e) => listing
+            .problems
+            .push((path.display().to_string(), e.to_string())),
+    }
 }
 
 /// Open one artifact; a zip that cannot be opened becomes a problem, not an error.
@@ -142,15 +196,7 @@ pub fn add_zip(
     limits: ZipLimits,
     listing: &mut Listing,
 ) {
-    let opened = std::fs::read(path)
-        .map_err(|e| SourceError::io(path.display(), e))
-        .and_then(|bytes| ZipSource::open(name, Arc::from(bytes), limits));
-    match opened {
-        Ok(zip) => add_archive(Arc::new(zip), is_reports, listing),
-        Err(e) => listing
-            .problems
-            .push((path.display().to_string(), e.to_string())),
-    }
+    add_opened(path, open_zip(path, name, limits), is_reports, listing);
 }
 
 /// List an opened archive's reports (or td_exclusions files) under `unzipped-<stem>/`.

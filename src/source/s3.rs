@@ -7,6 +7,8 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use bytes::Bytes;
+
 use crate::s3::{S3, explain};
 
 use super::local::{JSONS_PREFIX, REPORT_PREFIX, add_archive};
@@ -109,7 +111,7 @@ pub fn discover(s3: &S3, spec: &S3Spec, progress: &FetchProgress) -> Result<List
     for (artifact, result) in artifacts.iter().zip(fetched) {
         let is_reports = artifact.name.starts_with(REPORT_PREFIX);
         let opened = result.and_then(|bytes| {
-            ZipSource::open(&artifact.name, Arc::from(bytes), spec.zip_limits)
+            ZipSource::open(&artifact.name, Bytes::from(bytes), spec.zip_limits)
                 .map_err(|e| e.to_string())
         });
         match opened {

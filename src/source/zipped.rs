@@ -4,7 +4,8 @@
 //! entry (size and expansion ratio) and per archive (total uncompressed bytes).
 
 use std::io::{Cursor, Read};
-use std::sync::Arc;
+
+use bytes::Bytes;
 
 use zip::ZipArchive;
 
@@ -59,8 +60,8 @@ pub struct ZipEntry {
 #[derive(Debug)]
 pub struct ZipSource {
     name: String,
-    bytes: Arc<[u8]>,
-    archive: ZipArchive<Cursor<Arc<[u8]>>>,
+    bytes: Bytes,
+    archive: ZipArchive<Cursor<Bytes>>,
     entries: Vec<ZipEntry>,
     limits: ZipLimits,
 }
@@ -68,7 +69,7 @@ pub struct ZipSource {
 impl ZipSource {
     /// Open an archive from its bytes; `name` is its file name (for messages and the
     /// `unzipped-<stem>` folder).
-    pub fn open(name: &str, bytes: Arc<[u8]>, limits: ZipLimits) -> Result<Self, SourceError> {
+    pub fn open(name: &str, bytes: Bytes, limits: ZipLimits) -> Result<Self, SourceError> {
         let err = |e: zip::result::ZipError| SourceError::Zip {
             what: name.to_string(),
             message: e.to_string(),
