@@ -182,7 +182,7 @@ pub fn load_observed(
                             Some(at + size(at))
                         })
                         .unwrap_or_else(|at| at); // (never Err: the update always gives a value)
-                    let batch = size(first);
+                    let take = size(first);
                     if first >= reports.len() || progress.cancelled.load(Ordering::Relaxed) {
                         break;
                     }
@@ -195,7 +195,7 @@ pub fn load_observed(
                         q.waiting -= 1;
                     }
                     drop(q);
-                    let end = reports.len().min(first + batch);
+                    let end = reports.len().min(first + take);
                     scratch.lines.clear();
                     scratch.failed.clear();
                     for (index, file) in reports.iter().enumerate().take(end).skip(first) {
@@ -218,7 +218,8 @@ pub fn load_observed(
                                 (!raw.is_empty())
                                     .then(|| DeflateChunk::compress_with(compressor, raw))
                             };
-                            done.all = compress(lines).filter(|_| opts.keep_test_run);
+                            // (`lines` only holds anything when test_run is kept)
+                            done.all = compress(lines);
                             // Compressed here too: raw, tracebacks add up to tens of MB.
                             done.failed = compress(failed);
                         }

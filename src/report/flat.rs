@@ -64,14 +64,6 @@ impl<'c> FlatCase<'c> {
             .iter()
             .map(move |(_, (k0, k1), v)| (&src[*k0..*k1], buf.value(src, v)))
     }
-
-    pub fn len(&self) -> usize {
-        self.buf.attrs.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.buf.attrs.is_empty()
-    }
 }
 
 impl Fields for FlatCase<'_> {

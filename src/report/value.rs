@@ -161,13 +161,6 @@ impl<'a> ValueRef<'a> {
         }
     }
 
-    pub fn as_str(self) -> Option<&'a str> {
-        match self {
-            Self::Str(s) => Some(s),
-            Self::Other(_) => None,
-        }
-    }
-
     /// See [`Value::as_number`].
     pub fn as_number(self) -> Option<f64> {
         match self {
