@@ -559,9 +559,23 @@ pub fn get_object(s3: &S3, bucket: &str, key: &str) -> Option<(Vec<u8>, String, 
         Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => return None,
         Err(e) => panic!("head {key}: {}", testscope::s3::explain(&e)),
     };
-    let got = s3
-        .block_on(s3.client().get_object().bucket(bucket).key(key).send())
-        .unwrap_or_else(|e| panic!("get {key}: {}", testscope::s3::explain(&e)));
+    // Right after a restart weed's filer answers (so HEAD works) before the volume server
+    // holding the bytes has registered again: a 5xx then is the server still starting, so
+    // it is retried for a while; any other error, or one that lasts, fails the test.
+    let started = Instant::now();
+    let got = loop {
+        match s3.block_on(s3.client().get_object().bucket(bucket).key(key).send()) {
+            Ok(got) => break got,
+            Err(e)
+                if e.raw_response()
+                    .is_some_and(|r| r.status().is_server_error())
+                    && started.elapsed() < START_TIMEOUT =>
+            {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            Err(e) => panic!("get {key}: {}", testscope::s3::explain(&e)),
+        }
+    };
     let body = s3
         .block_on(got.body.collect())
         .unwrap_or_else(|e| panic!("read {key}: {e}"))
