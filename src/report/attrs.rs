@@ -9,7 +9,7 @@ use quick_xml::events::attributes::AttrError;
 use super::XmlError;
 
 /// More attributes than this take quick-xml's path (its duplicate check is linear too up to 32).
-const FAST_MAX: usize = 16;
+pub(super) const FAST_MAX: usize = 16;
 
 /// One attribute as written, with what the split already learnt about it.
 pub(super) struct Attr<'a> {
@@ -55,15 +55,15 @@ pub(super) fn for_each(
 }
 
 #[derive(Clone, Copy, Default)]
-struct Span {
-    key: (usize, usize),
-    value: (usize, usize),
-    plain_key: bool,
-    plain_value: bool,
+pub(super) struct Span {
+    pub key: (usize, usize),
+    pub value: (usize, usize),
+    pub plain_key: bool,
+    pub plain_value: bool,
 }
 
 /// XML white space as quick-xml sees it.
-const fn is_ws(b: u8) -> bool {
+pub(super) const fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\r' | b'\n' | b'\t')
 }
 
@@ -143,14 +143,39 @@ const SHORT_VALUE: usize = 64;
 /// starting with `=`, or too many attributes. quick-xml needs no white space between
 /// attributes either, so `a="1"b="2"` splits here as it does there.
 fn scan(raw: &str, spans: &mut [Span; FAST_MAX]) -> Option<usize> {
-    let b = raw.as_bytes();
-    let (mut i, mut n) = (0, 0);
+    split(raw.as_bytes(), 0, spans, false).map(|(n, _)| n)
+}
+
+/// An empty element's attributes read straight from the document: `doc[from..]` follows
+/// the element's name. Some((attribute count, offset just past `/>`)) when every key is
+/// plain and the tag ends with `/>`; then it is exactly the tag a tokenizer would find (a
+/// plain key holds no quote or `>`, so the first `/>` outside values is its end). None
+/// otherwise: a start tag, an unclosed one, or anything [`scan`] leaves to quick-xml.
+pub(super) fn scan_empty_tag(
+    doc: &[u8],
+    from: usize,
+    spans: &mut [Span; FAST_MAX],
+) -> Option<(usize, usize)> {
+    split(doc, from, spans, true)
+}
+
+/// [`scan`] of `b[i..]`; with `tag`, up to a `/>` that ends the tag and only for plain keys.
+fn split(
+    b: &[u8],
+    mut i: usize,
+    spans: &mut [Span; FAST_MAX],
+    tag: bool,
+) -> Option<(usize, usize)> {
+    let mut n = 0;
     loop {
         while i < b.len() && is_ws(b[i]) {
             i += 1;
         }
         if i == b.len() {
-            return Some(n);
+            return (!tag).then_some((n, i));
+        }
+        if tag && b[i] == b'/' {
+            return (b.get(i + 1) == Some(&b'>')).then_some((n, i + 2));
         }
         if n == FAST_MAX || b[i] == b'=' {
             return None;
@@ -166,7 +191,7 @@ fn scan(raw: &str, spans: &mut [Span; FAST_MAX]) -> Option<usize> {
             plain_key &= class & NAME_CHAR != 0;
             i += 1;
         }
-        if i + 1 >= b.len() || b[i] != b'=' {
+        if i + 1 >= b.len() || b[i] != b'=' || (tag && !plain_key) {
             return None;
         }
         let key = (key_start, i);
