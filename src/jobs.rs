@@ -60,7 +60,12 @@ pub fn labels<'a>(
     names: &HashMap<i64, String>,
 ) -> HashMap<String, String> {
     let mut out = HashMap::new();
+    // Files of a job come together: repeats of the last one are skipped without a lookup.
+    let mut last: Option<&Value> = None;
     for (job_id, first) in files {
+        if last.replace(job_id) == Some(job_id) {
+            continue;
+        }
         let key = crate::run::display_value(job_id);
         if out.contains_key(&key) {
             continue;

@@ -484,6 +484,11 @@ fn fold(
         origin: file.describe(),
         bytes: done.bytes,
         cases: 0,
+        failures: 0,
+        errors: 0,
+        skipped: 0,
+        reruns: 0,
+        time: 0.0,
         failed_docs: 0,
         error: None,
         job_id: meta::job_id(file.rel.first()),
@@ -518,6 +523,7 @@ fn fold(
             let t = &mut run.totals;
             t.cases += info.cases;
             t.reruns += p.reruns;
+            info.reruns = p.reruns;
             let file_key = summary.file_key(&p.enrichment);
             // A run of cases shares its key; the last key and its row spare hashing it again.
             let mut last: Option<(&CaseKey, usize)> = None;
@@ -531,13 +537,15 @@ fn fold(
                     let (status, time) = (p.rows.status(i), p.rows.numeric_time(i));
                     i += 1;
                     match status {
-                        CaseStatus::Failure => t.failures += 1,
-                        CaseStatus::Error => t.errors += 1,
-                        CaseStatus::Skipped => t.skipped += 1,
-                        CaseStatus::Success => t.successes += 1,
+                        CaseStatus::Failure => info.failures += 1,
+                        CaseStatus::Error => info.errors += 1,
+                        CaseStatus::Skipped => info.skipped += 1,
+                        CaseStatus::Success => {}
                     }
                     // A display total: NaN or infinite times (legal in reports) are left out.
-                    t.time += time.filter(|x| x.is_finite()).unwrap_or(0.0);
+                    let finite = time.filter(|x| x.is_finite()).unwrap_or(0.0);
+                    t.time += finite;
+                    info.time += finite;
                     match row_index {
                         Some(row) => summary.add_again(row, status, time),
                         None => {
@@ -551,6 +559,10 @@ fn fold(
                     last = Some((&r.key, row));
                 }
             }
+            t.failures += info.failures;
+            t.errors += info.errors;
+            t.skipped += info.skipped;
+            t.successes += info.cases - info.failures - info.errors - info.skipped;
             run.cases.push_file(file_index, p.rows);
             run.notable.extend(p.notable.into_iter().map(|mut b| {
                 b.file_index = file_index;

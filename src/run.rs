@@ -43,6 +43,14 @@ pub struct FileInfo {
     pub origin: String,
     pub bytes: u64,
     pub cases: u64,
+    /// Its cases by status (a case with both a failure and an error counts as a failure),
+    /// those rerun, and the sum of its finite times: counted as the file is folded in, so
+    /// views that total files (jobs, invoking files) need not walk every case.
+    pub failures: u64,
+    pub errors: u64,
+    pub skipped: u64,
+    pub reruns: u64,
+    pub time: f64,
     /// Its `failed_test_runs` documents (cases with a failure, error or rerun).
     pub failed_docs: u64,
     pub error: Option<String>,

@@ -533,7 +533,13 @@ pub fn compute(
         }
         Some(out)
     };
-    let mut shown = if base.len() < 50_000 || (query.is_empty() && status == StatusFilter::All) {
+    let mut shown = if query.is_empty() && status == StatusFilter::All {
+        // Everything is kept: a copy (a million items in a millisecond).
+        if stale() {
+            return None;
+        }
+        base.to_vec()
+    } else if base.len() < 50_000 {
         keep(base)?
     } else {
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());

@@ -47,20 +47,15 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn add_case(&mut self, flags: u8, time: f64) {
-        self.tests += 1;
-        match status_of(flags) {
-            CaseStatus::Failure => self.failures += 1,
-            CaseStatus::Error => self.errors += 1,
-            CaseStatus::Skipped => self.skipped += 1,
-            CaseStatus::Success => {}
-        }
-        if flags & flag::RERUN != 0 {
-            self.reruns += 1;
-        }
-        if time.is_finite() {
-            self.time += time;
-        }
+    /// A file's cases, as the load counted them.
+    fn add_file(&mut self, f: &FileInfo) {
+        self.files += 1;
+        self.tests += f.cases;
+        self.failures += f.failures;
+        self.errors += f.errors;
+        self.skipped += f.skipped;
+        self.reruns += f.reruns;
+        self.time += f.time;
     }
 
     pub fn successes(&self) -> u64 {
@@ -203,9 +198,15 @@ impl Model {
 
     /// The whole run is in: derive the grouped rows.
     pub fn finish(&mut self, run: Arc<LoadedRun>) {
-        self.files = Vec::new();
-        self.notable = Vec::new();
-        self.problems = Vec::new();
+        // What the load showed so far is in `run` too. Freeing tens of thousands of small
+        // strings takes milliseconds: another thread does it, off the key handler's.
+        let partial = (
+            std::mem::take(&mut self.files),
+            std::mem::take(&mut self.notable),
+            std::mem::take(&mut self.problems),
+        );
+        // (Should no thread start, the closure and what it holds are dropped right here.)
+        let _ = std::thread::Builder::new().spawn(move || drop(partial));
         self.workflow_id.clone_from(&run.workflow_id);
         self.attempt = run.attempt;
         self.job_labels = jobs::labels(
@@ -233,47 +234,59 @@ impl Model {
         self.invoking.clear();
         self.job_of_file = Vec::with_capacity(run.files.len());
         self.invoking_of_file = Vec::with_capacity(run.files.len());
+        // Files of a job come together: the last job is checked before any lookup.
+        let mut last_job: Option<(&Value, u32)> = None;
         for f in &run.files {
-            let first = f.rel.split('/').next().unwrap_or("");
-            let id = display_value(&f.job_id);
-            let j = *job_index.entry(id.clone()).or_insert_with(|| {
-                let parts = jobs::artifact_parts(first);
-                self.jobs.push(JobRow {
-                    name: self.job_labels.get(&id).cloned().unwrap_or_default(),
-                    config: parts.as_ref().map(|p| p.config.clone()).unwrap_or_default(),
-                    shard: parts
-                        .as_ref()
-                        .map(|p| format!("{}/{}", p.shard, p.num_shards))
-                        .unwrap_or_default(),
-                    runner: parts.map(|p| p.runner).unwrap_or_default(),
-                    id,
-                    counts: Counts::default(),
-                });
-                (self.jobs.len() - 1) as u32
-            });
-            let comps: Vec<&str> = f.rel.split('/').collect();
-            let inv = meta::invoking_file(&comps).to_string();
-            let i = *inv_index.entry(inv.clone()).or_insert_with(|| {
-                self.invoking.push(InvokingRow {
-                    name: inv,
-                    counts: Counts::default(),
-                });
-                (self.invoking.len() - 1) as u32
-            });
+            let j = match last_job {
+                Some((id, j)) if *id == f.job_id => j,
+                _ => {
+                    let first = f.rel.split_once('/').map_or(f.rel.as_str(), |(a, _)| a);
+                    let id = display_value(&f.job_id);
+                    match job_index.get(&id) {
+                        Some(&j) => j,
+                        None => {
+                            let parts = jobs::artifact_parts(first);
+                            self.jobs.push(JobRow {
+                                name: self.job_labels.get(&id).cloned().unwrap_or_default(),
+                                config: parts
+                                    .as_ref()
+                                    .map(|p| p.config.clone())
+                                    .unwrap_or_default(),
+                                shard: parts
+                                    .as_ref()
+                                    .map(|p| format!("{}/{}", p.shard, p.num_shards))
+                                    .unwrap_or_default(),
+                                runner: parts.map(|p| p.runner).unwrap_or_default(),
+                                id: id.clone(),
+                                counts: Counts::default(),
+                            });
+                            let j = (self.jobs.len() - 1) as u32;
+                            job_index.insert(id, j);
+                            j
+                        }
+                    }
+                }
+            };
+            last_job = Some((&f.job_id, j));
+            // The folder holding the report (meta::invoking_file of its path's components).
+            let mut parts = f.rel.rsplitn(3, '/');
+            let inv = parts.nth(1).unwrap_or("");
+            let i = match inv_index.get(inv) {
+                Some(&i) => i,
+                None => {
+                    self.invoking.push(InvokingRow {
+                        name: inv.to_string(),
+                        counts: Counts::default(),
+                    });
+                    let i = (self.invoking.len() - 1) as u32;
+                    inv_index.insert(inv.to_string(), i);
+                    i
+                }
+            };
             self.job_of_file.push(j);
             self.invoking_of_file.push(i);
-            self.jobs[j as usize].counts.files += 1;
-            self.invoking[i as usize].counts.files += 1;
-        }
-        for row in 0..cases.len() {
-            let file = cases.file_index[row] as usize;
-            let (flags, time) = (cases.flags[row], cases.time[row]);
-            self.jobs[self.job_of_file[file] as usize]
-                .counts
-                .add_case(flags, time);
-            self.invoking[self.invoking_of_file[file] as usize]
-                .counts
-                .add_case(flags, time);
+            self.jobs[j as usize].counts.add_file(f);
+            self.invoking[i as usize].counts.add_file(f);
         }
         self.run = Some(run);
     }
