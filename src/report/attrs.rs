@@ -7,6 +7,7 @@ use quick_xml::events::BytesStart;
 use quick_xml::events::attributes::AttrError;
 
 use super::XmlError;
+use super::known::KeyKind;
 
 /// More attributes than this take quick-xml's path (its duplicate check is linear too up to 32).
 pub(super) const FAST_MAX: usize = 16;
@@ -20,6 +21,8 @@ pub(super) struct Attr<'a> {
     pub plain_key: bool,
     /// `value` has no reference, `<`, tab or newline: it is its own normalised value.
     pub plain_value: bool,
+    /// The key's kind, when the split recognised it.
+    pub kind: Option<KeyKind>,
 }
 
 /// Call `f` for every attribute of `e`, in order, stopping at the first error (a syntax
@@ -38,6 +41,7 @@ pub(super) fn for_each(
                 value: &raw[s.value.0..s.value.1],
                 plain_key: s.plain_key,
                 plain_value: s.plain_value,
+                kind: s.kind,
             })?;
         }
         return Ok(());
@@ -49,6 +53,7 @@ pub(super) fn for_each(
             value: &attr.value,
             plain_key: false,
             plain_value: false,
+            kind: None,
         })?;
     }
     Ok(())
@@ -60,6 +65,7 @@ pub(super) struct Span {
     pub value: (usize, usize),
     pub plain_key: bool,
     pub plain_value: bool,
+    pub kind: Option<KeyKind>,
 }
 
 /// XML white space as quick-xml sees it.
@@ -134,6 +140,18 @@ static CLASS: [u8; 256] = {
     t
 };
 
+/// The keys nearly every testcase has, recognised whole (with the `=` after them) instead
+/// of byte by byte: their length and kind.
+fn common_key(b: &[u8]) -> Option<(usize, KeyKind)> {
+    match b.get(..5)? {
+        b"name=" => Some((4, KeyKind::Name)),
+        b"time=" => Some((4, KeyKind::Time)),
+        b"file=" => Some((4, KeyKind::File)),
+        b"class" if b.get(5..10) == Some(b"name=") => Some((9, KeyKind::Classname)),
+        _ => None,
+    }
+}
+
 /// Values longer than this are searched for their quote with memchr, and left to the
 /// caller to check.
 const SHORT_VALUE: usize = 64;
@@ -167,6 +185,8 @@ fn split(
     tag: bool,
 ) -> Option<(usize, usize)> {
     let mut n = 0;
+    // The common keys met so far, by KeyKind bit.
+    let mut seen = 0u32;
     loop {
         while i < b.len() && is_ws(b[i]) {
             i += 1;
@@ -181,15 +201,27 @@ fn split(
             return None;
         }
         let key_start = i;
-        let mut plain_key = CLASS[usize::from(b[i])] & NAME_START != 0;
-        i += 1;
-        while i < b.len() {
-            let class = CLASS[usize::from(b[i])];
-            if class & KEY_END != 0 {
-                break;
+        let known = common_key(&b[i..]);
+        let mut plain_key = true;
+        if let Some((len, kind)) = known {
+            // A repeat of a common key: quick-xml names the error.
+            let bit = 1 << kind as u32;
+            if seen & bit != 0 {
+                return None;
             }
-            plain_key &= class & NAME_CHAR != 0;
+            seen |= bit;
+            i += len;
+        } else {
+            plain_key = CLASS[usize::from(b[i])] & NAME_START != 0;
             i += 1;
+            while i < b.len() {
+                let class = CLASS[usize::from(b[i])];
+                if class & KEY_END != 0 {
+                    break;
+                }
+                plain_key &= class & NAME_CHAR != 0;
+                i += 1;
+            }
         }
         if i + 1 >= b.len() || b[i] != b'=' || (tag && !plain_key) {
             return None;
@@ -209,10 +241,15 @@ fn split(
         }
         let value_end = j;
         let name = &b[key.0..key.1];
-        // Lengths and first bytes tell most names apart without a memcmp call.
-        if spans[..n].iter().any(|s| {
-            s.key.1 - s.key.0 == name.len() && b[s.key.0] == name[0] && &b[s.key.0..s.key.1] == name
-        }) {
+        // Lengths and first bytes tell most names apart without a memcmp call. (A common
+        // key is never split as any other key: followed by `=` it is always recognised.)
+        if known.is_none()
+            && spans[..n].iter().any(|s| {
+                s.key.1 - s.key.0 == name.len()
+                    && b[s.key.0] == name[0]
+                    && &b[s.key.0..s.key.1] == name
+            })
+        {
             return None;
         }
         spans[n] = Span {
@@ -220,6 +257,7 @@ fn split(
             value: (value_start, value_end),
             plain_key,
             plain_value,
+            kind: known.map(|k| k.1),
         };
         n += 1;
         i = value_end + 1;
@@ -266,6 +304,9 @@ mod tests {
                 if a.plain_value {
                     assert!(!a.value.contains(['&', '<', '\t', '\n']));
                 }
+                if let Some(kind) = a.kind {
+                    assert_eq!(kind, KeyKind::of(a.key), "{:?}", a.key);
+                }
                 push(a.key, a.value)
             })
         } else {
@@ -304,6 +345,13 @@ mod tests {
             r#"t x:a="1" y:a="2""#,
             r#"t a="&amp;<>""#,
             r#"t é="ü""#,
+            // The common keys, recognised whole, and their near misses and repeats.
+            r#"t name="a" name="b""#,
+            r#"t time="1" file="x" classname="C" time="2""#,
+            r#"t classname="C" class="D" classnames="E" names="F" nam="G""#,
+            r#"t name ="a" name="b""#,
+            r#"t classname="a" classname="b""#,
+            r#"t file="a" x="1" file="b""#,
             &format!("t{many}"),
         ];
         for tag in tags {

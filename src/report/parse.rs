@@ -633,6 +633,7 @@ impl<'a> Converter<'a> {
                             value: &src[s.value.0..s.value.1],
                             plain_key: s.plain_key,
                             plain_value: s.plain_value,
+                            kind: s.kind,
                         })
                     })
                 })
@@ -697,7 +698,8 @@ impl<'a> Converter<'a> {
                     }
                 },
             };
-            buf.attrs.push((KeyKind::of(a.key), key, value));
+            buf.attrs
+                .push((a.kind.unwrap_or_else(|| KeyKind::of(a.key)), key, value));
             Ok(())
         });
         if !flat {
