@@ -26,15 +26,30 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --version 0.13.2 --locked
 fi
 
-status=0
+logs="$(mktemp -d)"
+trap 'rm -rf "$logs"' EXIT
+failed=()
 for t in "${targets[@]}"; do
     mkdir -p "work/$t" "artifacts/$t"
     echo "== $t: ${secs}s" >&2
     # -rss_limit_mb: the limits under test cap any one input far below this.
     if ! cargo fuzz run "$t" "work/$t" "corpus/$t" -- \
-        -max_total_time="$secs" -seed="$seed" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1; then
-        echo "== $t: crash found; see fuzz/artifacts/$t/" >&2
-        status=1
+        -max_total_time="$secs" -seed="$seed" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+        2>&1 | tee "$logs/$t"; then
+        failed+=("$t")
     fi
+done
+
+# A failure is told again last, so the end of a long CI log shows what failed and on what
+# input: the fuzzer's report, and each new artifact in hex.
+status=0
+for t in "${failed[@]+"${failed[@]}"}"; do
+    status=1
+    echo "== $t FAILED; its report:" >&2
+    grep -v -E '^#[0-9]+|Uses: [0-9]+|NEW_FUNC' "$logs/$t" | tail -n 60 >&2
+    for a in $(grep -o -E 'Test unit written to [^ ]+' "$logs/$t" | awk '{print $NF}'); do
+        echo "== input $a:" >&2
+        od -A d -c "$a" | head -n 40 >&2
+    done
 done
 exit $status
