@@ -266,6 +266,10 @@ fn check_chars(text: &str) -> Result<(), XmlError> {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::*;
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            start = unsafe { check_chars_avx2(bytes)? };
+        }
         // SAFETY: SSE2 is part of every x86_64 CPU, and each unaligned load reads the 16
         // bytes bytes[start..start + 16], which the loop condition keeps inside `bytes`.
         unsafe {
@@ -300,6 +304,48 @@ fn check_chars(text: &str) -> Result<(), XmlError> {
         }
     }
     Ok(())
+}
+
+/// [`check_chars`]' block filter 64 bytes at a time with AVX2 (half the instructions of the
+/// SSE2 loop on a report's bytes): checks every whole 64-byte block and returns where the
+/// rest begins.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn check_chars_avx2(bytes: &[u8]) -> Result<usize, XmlError> {
+    use std::arch::x86_64::*;
+    let splat = |c: u8| _mm256_set1_epi8(c as i8);
+    let (below, tab, nl, cr, ef) = (
+        splat(0x1F),
+        splat(b'\t'),
+        splat(b'\n'),
+        splat(b'\r'),
+        splat(0xEF),
+    );
+    // Bytes <= 0x1F other than tab, newline and CR; or the lead byte 0xEF.
+    let suspicious = |v: __m256i| {
+        let control = _mm256_cmpeq_epi8(_mm256_min_epu8(v, below), v);
+        let allowed = _mm256_or_si256(
+            _mm256_cmpeq_epi8(v, tab),
+            _mm256_or_si256(_mm256_cmpeq_epi8(v, nl), _mm256_cmpeq_epi8(v, cr)),
+        );
+        _mm256_or_si256(_mm256_andnot_si256(allowed, control), _mm256_cmpeq_epi8(v, ef))
+    };
+    let mut start = 0;
+    while start + 64 <= bytes.len() {
+        // SAFETY: the two unaligned loads read bytes[start..start + 64], inside `bytes`.
+        let (a, b) = unsafe {
+            let p = bytes.as_ptr().add(start);
+            (
+                _mm256_loadu_si256(p.cast()),
+                _mm256_loadu_si256(p.add(32).cast()),
+            )
+        };
+        if _mm256_movemask_epi8(_mm256_or_si256(suspicious(a), suspicious(b))) != 0 {
+            check_block(bytes, start, 64)?;
+        }
+        start += 64;
+    }
+    Ok(start)
 }
 
 fn check_block(bytes: &[u8], start: usize, len: usize) -> Result<(), XmlError> {
@@ -404,8 +450,9 @@ mod tests {
         ];
         for _ in 0..20_000 {
             let mut t = String::new();
-            for _ in 0..rng.below(60) {
-                // Mostly plain text, so bad characters land anywhere in a 16-byte block.
+            for _ in 0..rng.below(200) {
+                // Mostly plain text, so bad characters land anywhere in a 16- or 64-byte
+                // block, and texts take the AVX2, SSE2 and scalar loops in turn.
                 let p = if rng.below(8) == 0 {
                     pieces[rng.below(pieces.len())]
                 } else {
