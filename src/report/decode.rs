@@ -328,7 +328,10 @@ unsafe fn check_chars_avx2(bytes: &[u8]) -> Result<usize, XmlError> {
             _mm256_cmpeq_epi8(v, tab),
             _mm256_or_si256(_mm256_cmpeq_epi8(v, nl), _mm256_cmpeq_epi8(v, cr)),
         );
-        _mm256_or_si256(_mm256_andnot_si256(allowed, control), _mm256_cmpeq_epi8(v, ef))
+        _mm256_or_si256(
+            _mm256_andnot_si256(allowed, control),
+            _mm256_cmpeq_epi8(v, ef),
+        )
     };
     let mut start = 0;
     while start + 64 <= bytes.len() {

@@ -206,7 +206,26 @@ pub fn convert_attr(s: &str) -> Value {
 }
 
 /// [`convert_attr`] when it gives a number; None when the value stays the string.
+#[inline]
 pub fn convert_number(s: &str) -> Option<Value> {
+    // Most attributes are names and paths: an ASCII letter that starts neither "inf" nor
+    // "nan", an underscore or a slash starts no number, so they never reach the call.
+    match s.as_bytes().first() {
+        Some(
+            b'a'..=b'h'
+            | b'j'..=b'm'
+            | b'o'..=b'z'
+            | b'A'..=b'H'
+            | b'J'..=b'M'
+            | b'O'..=b'Z'
+            | b'_'
+            | b'/',
+        ) => None,
+        _ => convert_number_full(s),
+    }
+}
+
+fn convert_number_full(s: &str) -> Option<Value> {
     if let Some(v) = plain_decimal(s.as_bytes()) {
         return Some(v);
     }
@@ -334,6 +353,17 @@ mod tests {
         ("1\u{7f}", None, None, b's'),
         ("test_foo", None, None, b's'),
         ("TestBar", None, None, b's'),
+        // The letters around i and n, on both sides of the first-byte filter.
+        ("e5", None, None, b's'),
+        ("h1", None, None, b's'),
+        ("j1", None, None, b's'),
+        ("m1", None, None, b's'),
+        ("o1", None, None, b's'),
+        ("H1", None, None, b's'),
+        ("O1", None, None, b's'),
+        ("/1", None, None, b's'),
+        ("Inf", None, Some(0x7ff0000000000000), b'f'),
+        ("nAn", None, Some(0x7ff8000000000000), b'f'),
         ("test/foo.py", None, None, b's'),
         ("0.123", None, Some(0x3fbf7ced916872b0), b'f'),
         ("12.5s", None, None, b's'),
