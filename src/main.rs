@@ -32,12 +32,8 @@ fn main() {
 }
 
 fn run(cli: &Cli) -> anyhow::Result<i32> {
-    let tui = !cli.upload
-        && !cli.plain
-        && !cli.json
-        && cli.completions.is_none()
-        && !cli.man
-        && interactive();
+    // Completions and the man page return below before either front-end starts.
+    let tui = !cli.upload && !cli.plain && !cli.json && interactive();
     if !tui {
         no_huge_pages();
     }
