@@ -176,8 +176,10 @@ pub fn parse_cases_each(bytes: &[u8], each: &mut dyn FnMut(Case<'_>)) -> Result<
     converter.run_slots().map(drop)
 }
 
-/// [`parse_report`] of the cases whose ordinals are in `only` (sorted): the whole file is
-/// read and checked, but only those cases are built. Indexed by ordinal (None elsewhere).
+/// [`parse_report`] of the cases whose ordinals are in `only` (sorted): only those cases are
+/// built, and the reading stops once the last of them is, so this is for files already read
+/// whole (an error past that point goes unseen). Indexed by ordinal (None elsewhere, and
+/// the vector may end at the last case asked for).
 pub fn parse_only(
     bytes: &[u8],
     only: &[u32],
@@ -380,6 +382,9 @@ impl<'a> Converter<'a> {
                 Event::Eof => break,
             };
             step.map_err(|e| e.or_at(pos).with_line(self.src))?;
+            if self.only_done() {
+                return Ok(self.cases);
+            }
         }
         self.finalize_pending()?;
         if self.depth > 0 {
@@ -389,6 +394,18 @@ impl<'a> Converter<'a> {
             return Err(XmlError::new("no element found"));
         }
         Ok(self.cases)
+    }
+
+    /// Whether every case asked for by [`parse_only`] is built, and nothing is under way:
+    /// the rest of the document cannot change them. (The file was read whole when the run
+    /// loaded; this re-reads it for a few of its cases.)
+    fn only_done(&self) -> bool {
+        self.only.and_then(<[u32]>::last).is_some_and(|&last| {
+            self.cases.len() > last as usize
+                && self.builders.is_empty()
+                && self.pending.is_none()
+                && !self.pending_flat
+        })
     }
 
     fn start(&mut self, e: &BytesStart<'_>, empty: bool) -> Result<(), XmlError> {
@@ -964,6 +981,21 @@ mod tests {
         }
     }
 
+    /// The reading stops once the last case asked for is complete, its tail included: what
+    /// follows is not read.
+    #[test]
+    fn parse_only_stops_after_the_last_case_asked_for() {
+        let whole = br#"<r><testcase name="a"><p>1</p></testcase>tail<testcase name="b"/></r>"#;
+        let e = enrichment(Value::Int(5));
+        let all = parse_report(whole, &e).expect("valid");
+        let cut = &whole[..whole.len() - 3];
+        assert!(parse_report(cut, &e).is_err());
+        let got = parse_only(cut, &[0], &e).expect("stops before the cut");
+        assert_eq!(got[0].as_ref(), Some(&all[0]));
+        assert!(got[1..].iter().all(Option::is_none));
+        assert!(parse_only(cut, &[1], &e).is_err(), "case 1 ends at the cut");
+    }
+
     /// Building only some cases gives exactly those cases, numbered as in a full parse,
     /// nested ones included.
     #[test]
@@ -981,7 +1013,9 @@ mod tests {
             vec![0, 1, 2, 3],
         ] {
             let got = parse_only(xml, &only, &e).expect("valid");
-            assert_eq!(got.len(), 4, "{only:?}");
+            // The reading stops soon after the last case asked for.
+            let last = only.last().map_or(3, |&n| n as usize);
+            assert!((last + 1..=4).contains(&got.len()), "{only:?}");
             for (n, case) in got.iter().enumerate() {
                 if only.contains(&(n as u32)) {
                     assert_eq!(case.as_ref(), Some(&all[n]), "{only:?} case {n}");

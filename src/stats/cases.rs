@@ -334,6 +334,12 @@ impl CaseTable {
     /// them. A NaN or unhashable part never equals another, so its case groups alone.
     /// Values repeat: each interned one is hashed once; rows are hashed on two threads.
     pub fn group_keys(&self) -> Vec<u128> {
+        self.group_keys_with(|_, key| key)
+    }
+
+    /// [`Self::group_keys`], each passed through `f(row, key)` on the thread that made it
+    /// (so a caller's own keys need no second pass over a million rows).
+    pub fn group_keys_with(&self, f: impl Fn(usize, u128) -> u128 + Sync) -> Vec<u128> {
         let part_hash = |part: &SummaryKeyPart| {
             let mut buf = Vec::new();
             part.hash_into(&mut buf);
@@ -393,10 +399,12 @@ impl CaseTable {
         let chunk = self.len().div_ceil(threads).max(1);
         std::thread::scope(|s| {
             for (n, out) in keys.chunks_mut(chunk).enumerate() {
+                let f = &f;
                 s.spawn(move || {
                     let mut buf = Vec::new();
                     for (i, key) in out.iter_mut().enumerate() {
-                        *key = key_of(n * chunk + i, &mut buf);
+                        let row = n * chunk + i;
+                        *key = f(row, key_of(row, &mut buf));
                     }
                 });
             }
