@@ -15,7 +15,7 @@ seed="${FUZZ_SEED:-1}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(parse_report zip_reader)
+    targets=(parse_report zip_reader deflate_roundtrip)
 fi
 
 export RUSTC_BOOTSTRAP=1

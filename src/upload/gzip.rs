@@ -5,9 +5,13 @@
 use bytes::Bytes;
 use flate2::{Compress, Compression, FlushCompress};
 
+use super::quick::QuickDeflate;
+
 /// The default level. On PyTorch-like JSON lines level 1 is about 2.7x faster than 6 for
 /// bodies about 20% larger (measured on the medium profile); the contract is on
-/// decompressed bytes only, so speed wins by default. `--gzip-level` changes it.
+/// decompressed bytes only, so speed wins by default. `--gzip-level` changes it. Level 1 is
+/// [`QuickDeflate`] (zlib's level-1 matching without its window copies, about a fifth
+/// faster, same size); 2 to 9 are zlib's.
 pub const DEFAULT_LEVEL: u32 = 1;
 
 /// One compressed piece of a body.
@@ -28,20 +32,29 @@ impl DeflateChunk {
     pub fn compress_with(compressor: &mut Compressor, raw: &[u8]) -> Self {
         let mut crc = crc32fast::Hasher::new();
         crc.update(raw);
-        let Compressor(c, data) = compressor;
-        c.reset();
-        data.clear();
-        data.reserve(raw.len() / 8 + 64);
-        loop {
-            let consumed = c.total_in() as usize;
-            c.compress_vec(&raw[consumed..], data, FlushCompress::Sync)
-                .expect("deflate into a growable buffer cannot fail");
-            // Done when all input is in and the flush did not run out of room.
-            if c.total_in() as usize == raw.len() && data.len() < data.capacity() {
-                break;
+        let data = match compressor {
+            Compressor::Quick(q, data) => {
+                data.clear();
+                q.compress(raw, data);
+                data
             }
-            data.reserve(data.capacity().max(64));
-        }
+            Compressor::Zlib(c, data) => {
+                c.reset();
+                data.clear();
+                data.reserve(raw.len() / 8 + 64);
+                loop {
+                    let consumed = c.total_in() as usize;
+                    c.compress_vec(&raw[consumed..], data, FlushCompress::Sync)
+                        .expect("deflate into a growable buffer cannot fail");
+                    // Done when all input is in and the flush did not run out of room.
+                    if c.total_in() as usize == raw.len() && data.len() < data.capacity() {
+                        break;
+                    }
+                    data.reserve(data.capacity().max(64));
+                }
+                data
+            }
+        };
         // Keep an exact-size copy; the scratch buffer serves the next chunk.
         Self {
             data: Bytes::copy_from_slice(data),
@@ -51,15 +64,23 @@ impl DeflateChunk {
     }
 }
 
-/// A raw-deflate compressor kept by a worker between chunks.
-pub struct Compressor(Compress, Vec<u8>);
+/// A raw-deflate compressor kept by a worker between chunks, with its scratch output.
+pub enum Compressor {
+    /// Level 1: [`QuickDeflate`].
+    Quick(QuickDeflate, Vec<u8>),
+    /// Every other level (2 to 9): zlib's.
+    Zlib(Compress, Vec<u8>),
+}
 
 impl Compressor {
     pub fn new(level: u32) -> Self {
-        Self(
-            Compress::new(Compression::new(level.min(9)), false),
-            Vec::new(),
-        )
+        match level {
+            1 => Self::Quick(QuickDeflate::new(), Vec::new()),
+            _ => Self::Zlib(
+                Compress::new(Compression::new(level.min(9)), false),
+                Vec::new(),
+            ),
+        }
     }
 }
 
@@ -230,19 +251,21 @@ mod tests {
                     .into_bytes()
             })
             .collect();
-        let mut b = GzipBuilder::new();
-        for p in &parts {
-            b.push_chunk(&DeflateChunk::compress(p, 6));
+        for level in [1, 6] {
+            let mut b = GzipBuilder::new();
+            for p in &parts {
+                b.push_chunk(&DeflateChunk::compress(p, level));
+            }
+            b.push_raw(b"", 1);
+            let body = b.finish().to_vec();
+            assert_eq!(gunzip(&body), parts.concat());
+            // A single member: a decoder reading just one member sees everything.
+            let mut one = Vec::new();
+            flate2::read::DeflateDecoder::new(&body[10..])
+                .read_to_end(&mut one)
+                .unwrap();
+            assert_eq!(one, parts.concat());
         }
-        b.push_raw(b"", 1);
-        let body = b.finish().to_vec();
-        assert_eq!(gunzip(&body), parts.concat());
-        // A single member: a decoder reading just one member sees everything.
-        let mut one = Vec::new();
-        flate2::read::DeflateDecoder::new(&body[10..])
-            .read_to_end(&mut one)
-            .unwrap();
-        assert_eq!(one, parts.concat());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod folder;
 pub mod gzip;
 pub mod plan;
+pub mod quick;
 #[cfg(feature = "net")]
 pub mod s3;
 
