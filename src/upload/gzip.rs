@@ -32,12 +32,8 @@ impl DeflateChunk {
     pub fn compress_with(compressor: &mut Compressor, raw: &[u8]) -> Self {
         let mut crc = crc32fast::Hasher::new();
         crc.update(raw);
-        let data = match compressor {
-            Compressor::Quick(q, data) => {
-                data.clear();
-                q.compress(raw, data);
-                data
-            }
+        let data: &[u8] = match compressor {
+            Compressor::Quick(q) => q.compress_to_slice(raw),
             Compressor::Zlib(c, data) => {
                 c.reset();
                 data.clear();
@@ -67,7 +63,7 @@ impl DeflateChunk {
 /// A raw-deflate compressor kept by a worker between chunks, with its scratch output.
 pub enum Compressor {
     /// Level 1: [`QuickDeflate`].
-    Quick(QuickDeflate, Vec<u8>),
+    Quick(QuickDeflate),
     /// Every other level (2 to 9): zlib's.
     Zlib(Compress, Vec<u8>),
 }
@@ -75,7 +71,7 @@ pub enum Compressor {
 impl Compressor {
     pub fn new(level: u32) -> Self {
         match level {
-            1 => Self::Quick(QuickDeflate::new(), Vec::new()),
+            1 => Self::Quick(QuickDeflate::new()),
             _ => Self::Zlib(
                 Compress::new(Compression::new(level.min(9)), false),
                 Vec::new(),

@@ -11,10 +11,13 @@ const MIN_MATCH: usize = 4;
 const MAX_MATCH: usize = 258;
 const HASH_BITS: u32 = 15;
 
-/// Scratch kept between chunks: the hash table of last positions.
+/// Scratch kept between chunks: the hash table of last positions and the output buffer.
 pub struct QuickDeflate {
     /// Position + 1 of the last 4-byte sequence with each hash (0: none).
     table: Vec<u32>,
+    /// Written from the start for each chunk; grown (and zeroed) only when a larger chunk
+    /// comes, not per chunk.
+    buf: Vec<u8>,
 }
 
 impl Default for QuickDeflate {
@@ -27,15 +30,21 @@ impl QuickDeflate {
     pub fn new() -> Self {
         Self {
             table: vec![0; 1 << HASH_BITS],
+            buf: Vec::new(),
         }
     }
 
     /// Append `raw` to `out` as one non-final fixed-Huffman block and an empty stored block
     /// (byte-aligned, not final: the stream goes on with the next chunk).
     pub fn compress(&mut self, raw: &[u8], out: &mut Vec<u8>) {
+        out.extend_from_slice(self.compress_to_slice(raw));
+    }
+
+    /// [`Self::compress`] into the scratch buffer: the compressed bytes.
+    pub fn compress_to_slice(&mut self, raw: &[u8]) -> &[u8] {
         assert!(raw.len() < u32::MAX as usize, "chunks are far below 4 GiB");
         self.table.fill(0);
-        let mut bits = BitWriter::new(out, raw.len());
+        let mut bits = BitWriter::new(&mut self.buf, raw.len());
         // BFINAL 0, BTYPE 01 (fixed codes).
         bits.put(0b010, 3);
         let n = raw.len();
@@ -71,8 +80,9 @@ impl QuickDeflate {
         bits.put(0, 7);
         bits.put(0, 3);
         bits.align();
-        bits.finish();
-        out.extend_from_slice(&[0, 0, 0xff, 0xff]);
+        let len = bits.finish();
+        self.buf[len..len + 4].copy_from_slice(&[0, 0, 0xff, 0xff]);
+        &self.buf[..len + 4]
     }
 }
 
@@ -142,15 +152,18 @@ struct BitWriter<'a> {
 }
 
 impl<'a> BitWriter<'a> {
-    fn new(out: &'a mut Vec<u8>, raw_len: usize) -> Self {
-        // At most 9 bits a byte, plus the block framing and an 8-byte store's slack.
+    /// Writes `buf` from its start.
+    fn new(buf: &'a mut Vec<u8>, raw_len: usize) -> Self {
+        // At most 9 bits a byte, plus the block framing, the sync flush's 4 bytes and an
+        // 8-byte store's slack.
         let room = raw_len + raw_len / 8 + 32;
-        let at = out.len();
-        out.resize(at + room, 0);
+        if buf.len() < room {
+            buf.resize(room, 0);
+        }
         Self {
-            end: out.len(),
-            out,
-            at,
+            end: buf.len(),
+            out: buf,
+            at: 0,
             acc: 0,
             n: 0,
         }
@@ -195,10 +208,11 @@ impl<'a> BitWriter<'a> {
         self.n = self.n.div_ceil(8) * 8;
     }
 
-    fn finish(self) {
+    /// The bytes written (whole: call after `align`).
+    fn finish(self) -> usize {
         let bytes = (self.n / 8) as usize;
         self.out[self.at..self.at + bytes].copy_from_slice(&self.acc.to_le_bytes()[..bytes]);
-        self.out.truncate(self.at + bytes);
+        self.at + bytes
     }
 }
 
