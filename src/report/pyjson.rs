@@ -38,6 +38,12 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
+    // Nearly every name, classname and file needs no escape: one test, one copy.
+    if !has_special(bytes) {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
     let mut start = 0;
     let mut i = 0;
     while i < bytes.len() {
@@ -105,6 +111,72 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     }
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
+}
+
+/// Whether any byte of `bytes` is [`special`]: 16 bytes at a time (the last block overlaps
+/// the one before), or in words for strings shorter than 16.
+fn has_special(bytes: &[u8]) -> bool {
+    let n = bytes.len();
+    if n < 16 {
+        return match n.checked_sub(8) {
+            Some(last) => {
+                needs_escape(u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")))
+                    || needs_escape(u64::from_le_bytes(
+                        bytes[last..].try_into().expect("8 bytes"),
+                    ))
+            }
+            // Padded with spaces, built in a register (see write_str's short rest).
+            None => needs_escape(
+                bytes
+                    .iter()
+                    .enumerate()
+                    .fold(0x2020_2020_2020_2020, |w, (k, &b)| {
+                        (w & !(0xff << (8 * k))) | (u64::from(b) << (8 * k))
+                    }),
+            ),
+        };
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        // SAFETY: SSE2 is part of every x86_64 CPU; every load reads bytes[at..at + 16]
+        // with at + 16 <= n.
+        unsafe {
+            let (quote, backslash, del, space) = (
+                _mm_set1_epi8(b'"' as i8),
+                _mm_set1_epi8(b'\\' as i8),
+                _mm_set1_epi8(0x7f),
+                _mm_set1_epi8(0x20),
+            );
+            let block = |at: usize| {
+                let v = _mm_loadu_si128(bytes.as_ptr().add(at).cast());
+                // Signed: bytes from 0x80 up are negative, so "below space" takes in every
+                // non-ASCII byte too.
+                _mm_or_si128(
+                    _mm_or_si128(_mm_cmplt_epi8(v, space), _mm_cmpeq_epi8(v, quote)),
+                    _mm_or_si128(_mm_cmpeq_epi8(v, backslash), _mm_cmpeq_epi8(v, del)),
+                )
+            };
+            let mut any = block(n - 16);
+            let mut at = 0;
+            while at + 16 < n {
+                any = _mm_or_si128(any, block(at));
+                at += 16;
+            }
+            _mm_movemask_epi8(any) != 0
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        bytes
+            .chunks(8)
+            .map(|c| {
+                let mut w = [b' '; 8];
+                w[..c.len()].copy_from_slice(c);
+                u64::from_le_bytes(w)
+            })
+            .any(needs_escape)
+    }
 }
 
 /// Whether `json.dumps` escapes the byte: below 0x20, `"`, `\\`, DEL or non-ASCII.
@@ -925,6 +997,46 @@ mod tests {
             taken > 100_000,
             "the short path is taken for typical values ({taken})"
         );
+    }
+
+    /// The quick test for a string without escapes, at every length around its block sizes
+    /// and with each kind of special byte at each place, against a byte-by-byte escaper.
+    #[test]
+    fn str_escapes_wherever_the_special_byte_is() {
+        let reference = |s: &str| {
+            let mut out = String::from("\"");
+            for c in s.chars() {
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    '\u{8}' => out.push_str("\\b"),
+                    '\u{c}' => out.push_str("\\f"),
+                    ' '..='~' => out.push(c),
+                    _ => {
+                        let mut units = [0u16; 2];
+                        for u in c.encode_utf16(&mut units) {
+                            out.push_str(&format!("\\u{u:04x}"));
+                        }
+                    }
+                }
+            }
+            out.push('"');
+            out
+        };
+        let plain = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_./ -";
+        for len in 0..plain.len() {
+            let base = &plain[..len];
+            assert_eq!(text(|o| write_str(o, base)), reference(base), "{base:?}");
+            for special in ["\"", "\\", "\n", "\u{1}", "\u{7f}", "é", "😀", "\u{1f}"] {
+                for at in 0..=len {
+                    let s = format!("{}{special}{}", &base[..at], &base[at..]);
+                    assert_eq!(text(|o| write_str(o, &s)), reference(&s), "{s:?}");
+                }
+            }
+        }
     }
 
     #[test]
