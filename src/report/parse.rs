@@ -638,27 +638,29 @@ impl<'a> Converter<'a> {
         if doc.get(next) != Some(&b'<') {
             return Ok(false);
         }
-        self.tag_start = at;
         let src = self.src;
-        let flat = self
-            .finalize_pending()
+        // (Unreachable while flat_ready asks for a document without "xmlns"; kept so the
+        // two paths agree on what a flat case is.)
+        if spans[..n]
+            .iter()
+            .any(|s| &doc[s.key.0..s.key.1] == b"xmlns")
+        {
+            return Ok(false);
+        }
+        self.tag_start = at;
+        self.finalize_pending()
             .and_then(|()| {
-                self.flat_from(|f| {
-                    spans[..n].iter().try_for_each(|s| {
-                        f(attrs::Attr {
-                            key: &src[s.key.0..s.key.1],
-                            value: &src[s.value.0..s.value.1],
-                            plain_key: s.plain_key,
-                            plain_value: s.plain_value,
-                            kind: s.kind,
-                        })
-                    })
+                let (buf, entities) = (&mut self.flat, &mut self.entities);
+                buf.clear();
+                // Every key is plain (the split checked), and the spans are at hand.
+                spans[..n].iter().try_for_each(|s| {
+                    let kind = s
+                        .kind
+                        .unwrap_or_else(|| KeyKind::of(&src[s.key.0..s.key.1]));
+                    flat_value(buf, entities, src, kind, s.key, s.value, s.plain_value)
                 })
             })
             .map_err(|e| e.or_at(at).with_line(src))?;
-        if !flat {
-            return Ok(false);
-        }
         self.pending_flat = true;
         self.push_text(&src[end..next]);
         *self.reader.get_mut() = &doc[next..];
@@ -694,37 +696,19 @@ impl<'a> Converter<'a> {
         let mut flat = true;
         let read = each(&mut |a| {
             let key = span(a.key).filter(|_| a.plain_key && a.key != "xmlns");
-            let Some(key) = key else {
+            let (Some(key), Some(value)) = (key, span(a.value)) else {
                 // Stop here: a later attribute's error must not come before this one's.
                 flat = false;
                 return Err(XmlError::new("not a flat case"));
             };
-            let value = if a.plain_value {
-                Cow::Borrowed(a.value)
-            } else {
-                attr_value(a.value, entities)?
-            };
-            let value = match convert_number(&value) {
-                Some(n) => FlatValue::Num(n),
-                None => match value {
-                    Cow::Borrowed(s) if let Some((a, b)) = span(s) => FlatValue::Src(a, b),
-                    other => {
-                        let a = buf.decoded.len();
-                        buf.decoded.push_str(&other);
-                        FlatValue::Decoded(a, buf.decoded.len())
-                    }
-                },
-            };
-            buf.attrs
-                .push((a.kind.unwrap_or_else(|| KeyKind::of(a.key)), key, value));
-            Ok(())
+            let kind = a.kind.unwrap_or_else(|| KeyKind::of(a.key));
+            flat_value(buf, entities, src, kind, key, value, a.plain_value)
         });
         if !flat {
             return Ok(false);
         }
         read.map(|()| true)
     }
-
     /// Attributes in document order, converted; namespace declarations left out (ElementTree
     /// consumes them). Checked even when not kept, since a bad one spoils the whole file.
     fn attributes(
@@ -861,6 +845,40 @@ fn value_weight(v: &Value) -> usize {
 /// Python's `s.strip()` is non-empty.
 fn has_non_space(s: &str) -> bool {
     s.chars().any(|c| !py_isspace(c))
+}
+
+/// One attribute of a flat case into `buf`: its key's kind and span, and its value
+/// (`value`, a span of `src`) decoded and converted as [`Converter::attributes`] does.
+fn flat_value(
+    buf: &mut FlatBuf,
+    entities: &mut Entities,
+    src: &str,
+    kind: KeyKind,
+    key: (usize, usize),
+    value: (usize, usize),
+    plain_value: bool,
+) -> Result<(), XmlError> {
+    let raw = &src[value.0..value.1];
+    let value = if plain_value {
+        match convert_number(raw) {
+            Some(n) => FlatValue::Num(n),
+            None => FlatValue::Src(value.0, value.1),
+        }
+    } else {
+        let decoded = attr_value(raw, entities)?;
+        match convert_number(&decoded) {
+            Some(n) => FlatValue::Num(n),
+            // Unchanged by decoding: still these bytes of the document.
+            None if matches!(decoded, Cow::Borrowed(_)) => FlatValue::Src(value.0, value.1),
+            None => {
+                let a = buf.decoded.len();
+                buf.decoded.push_str(&decoded);
+                FlatValue::Decoded(a, buf.decoded.len())
+            }
+        }
+    };
+    buf.attrs.push((kind, key, value));
+    Ok(())
 }
 
 /// Outside the root only XML white space may appear.
