@@ -141,13 +141,37 @@ static CLASS: [u8; 256] = {
 };
 
 /// The keys nearly every testcase has, recognised whole (with the `=` after them) instead
-/// of byte by byte: their length and kind.
+/// of byte by byte: their length and kind. One word compare each where eight bytes are
+/// there to load (a slice match compares byte by byte).
 fn common_key(b: &[u8]) -> Option<(usize, KeyKind)> {
-    match b.get(..5)? {
-        b"name=" => Some((4, KeyKind::Name)),
-        b"time=" => Some((4, KeyKind::Time)),
-        b"file=" => Some((4, KeyKind::File)),
-        b"class" if b.get(5..10) == Some(b"name=") => Some((9, KeyKind::Classname)),
+    const fn word(s: &[u8]) -> u64 {
+        let mut w = 0u64;
+        let mut i = s.len();
+        while i > 0 {
+            i -= 1;
+            w = (w << 8) | s[i] as u64;
+        }
+        w
+    }
+    const FIVE: u64 = (1 << 40) - 1;
+    const NAME: u64 = word(b"name=");
+    const TIME: u64 = word(b"time=");
+    const FILE: u64 = word(b"file=");
+    const CLASSNAM: u64 = word(b"classnam");
+    let Some(head) = b.get(..8) else {
+        return match b.get(..5)? {
+            b"name=" => Some((4, KeyKind::Name)),
+            b"time=" => Some((4, KeyKind::Time)),
+            b"file=" => Some((4, KeyKind::File)),
+            _ => None,
+        };
+    };
+    let w = u64::from_le_bytes(head.try_into().expect("8 bytes"));
+    match w & FIVE {
+        NAME => Some((4, KeyKind::Name)),
+        TIME => Some((4, KeyKind::Time)),
+        FILE => Some((4, KeyKind::File)),
+        _ if w == CLASSNAM && b.get(8..10) == Some(b"e=") => Some((9, KeyKind::Classname)),
         _ => None,
     }
 }
@@ -376,6 +400,27 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn common_keys_are_found_whatever_follows() {
+        for (key, want) in [
+            ("name=", Some((4, KeyKind::Name))),
+            ("time=", Some((4, KeyKind::Time))),
+            ("file=", Some((4, KeyKind::File))),
+            ("classname=", Some((9, KeyKind::Classname))),
+            ("names=", None),
+            ("name ", None),
+            ("classname ", None),
+            ("classnam=", None),
+            ("class=", None),
+            ("nam", None),
+        ] {
+            for tail in ["", "\"", "\"x\" a=\"1\""] {
+                let text = format!("{key}{tail}");
+                assert_eq!(common_key(text.as_bytes()), want, "{text:?}");
             }
         }
     }
