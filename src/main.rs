@@ -32,11 +32,6 @@ fn main() {
 }
 
 fn run(cli: &Cli) -> anyhow::Result<i32> {
-    // Completions and the man page return below before either front-end starts.
-    let tui = !cli.upload && !cli.plain && !cli.json && interactive();
-    if !tui {
-        no_huge_pages();
-    }
     if let Some(shell) = cli.completions {
         Cli::write_completions(shell, &mut std::io::stdout());
         return Ok(exit::OK);
@@ -47,22 +42,10 @@ fn run(cli: &Cli) -> anyhow::Result<i32> {
     }
     if cli.upload {
         headless::upload(cli)
-    } else if !tui {
+    } else if cli.plain || cli.json || !interactive() {
         headless::inspect(cli)
     } else {
         testscope::tui::run(cli)
-    }
-}
-
-/// Transparent huge pages off for this process from now on. They speed up the terminal
-/// UI's load (one fault per 2 MiB instead of per 4 KiB), but the headless modes free and
-/// reuse memory as they go, where huge pages measured no faster and ~50 MB larger at peak.
-fn no_huge_pages() {
-    #[cfg(all(target_os = "linux", feature = "mimalloc"))]
-    // SAFETY: PR_SET_THP_DISABLE only sets a flag of this process; the call touches no
-    // memory of ours. A kernel without it returns an error, which changes nothing.
-    unsafe {
-        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
 }
 
