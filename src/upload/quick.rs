@@ -13,8 +13,9 @@ const HASH_BITS: u32 = 15;
 
 /// Scratch kept between chunks: the hash table of last positions and the output buffer.
 pub struct QuickDeflate {
-    /// Position + 1 of the last 4-byte sequence with each hash (0: none).
-    table: Vec<u32>,
+    /// Position + 1 of the last 4-byte sequence with each hash (0: none). A fixed-size
+    /// array, so indexing by a hash needs no bounds check.
+    table: Box<[u32; 1 << HASH_BITS]>,
     /// Written from the start for each chunk; grown (and zeroed) only when a larger chunk
     /// comes, not per chunk.
     buf: Vec<u8>,
@@ -29,7 +30,11 @@ impl Default for QuickDeflate {
 impl QuickDeflate {
     pub fn new() -> Self {
         Self {
-            table: vec![0; 1 << HASH_BITS],
+            // Made on the heap (a boxed array literal is built on the stack first).
+            table: vec![0; 1 << HASH_BITS]
+                .into_boxed_slice()
+                .try_into()
+                .expect("the table's length"),
             buf: Vec::new(),
         }
     }
