@@ -531,21 +531,38 @@ fn collect_files(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) {
 /// Put objects in parallel (8 threads driving the client's runtime).
 pub fn put_many(s3: &S3, bucket: &str, items: &[(String, Vec<u8>)]) {
     let next = std::sync::atomic::AtomicUsize::new(0);
+    let started = Instant::now();
     std::thread::scope(|scope| {
         for _ in 0..8 {
             scope.spawn(|| {
                 while let Some((key, body)) =
                     items.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
                 {
-                    s3.block_on(
-                        s3.client()
-                            .put_object()
-                            .bucket(bucket)
-                            .key(key)
-                            .body(body.clone().into())
-                            .send(),
-                    )
-                    .unwrap_or_else(|e| panic!("put {key}: {}", testscope::s3::explain(&e)));
+                    // A fresh weed answers listings before its volume server has registered
+                    // with the master: writes then fail with a 500 for a moment. A 5xx is
+                    // retried while the server may still be starting; any other error, or
+                    // one that lasts, fails the test.
+                    loop {
+                        let put = s3.block_on(
+                            s3.client()
+                                .put_object()
+                                .bucket(bucket)
+                                .key(key)
+                                .body(body.clone().into())
+                                .send(),
+                        );
+                        match put {
+                            Ok(_) => break,
+                            Err(e)
+                                if e.raw_response()
+                                    .is_some_and(|r| r.status().is_server_error())
+                                    && started.elapsed() < START_TIMEOUT =>
+                            {
+                                std::thread::sleep(Duration::from_millis(200));
+                            }
+                            Err(e) => panic!("put {key}: {}", testscope::s3::explain(&e)),
+                        }
+                    }
                 }
             });
         }
