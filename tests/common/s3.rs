@@ -11,6 +11,8 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::SdkError;
 use testscope::s3::{S3, S3Settings};
 
 pub const ACCESS_KEY: &str = "testscope-ci";
@@ -528,6 +530,33 @@ fn collect_files(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) {
     }
 }
 
+/// `request`'s result, tried again while it fails with a 5xx and the server may still be
+/// starting (weed's parts come up one after another); any other error, or a 5xx that lasts
+/// past [`START_TIMEOUT`] from `started`, fails the test with `what`.
+fn while_starting<T, E>(
+    started: Instant,
+    what: &str,
+    // Boxed: the SDK's error is several hundred bytes.
+    mut request: impl FnMut() -> Result<T, Box<SdkError<E, HttpResponse>>>,
+) -> T
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    loop {
+        match request() {
+            Ok(done) => return done,
+            Err(e)
+                if e.raw_response()
+                    .is_some_and(|r| r.status().is_server_error())
+                    && started.elapsed() < START_TIMEOUT =>
+            {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            Err(e) => panic!("{what}: {}", testscope::s3::explain(&e)),
+        }
+    }
+}
+
 /// Put objects in parallel (8 threads driving the client's runtime).
 pub fn put_many(s3: &S3, bucket: &str, items: &[(String, Vec<u8>)]) {
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -539,30 +568,18 @@ pub fn put_many(s3: &S3, bucket: &str, items: &[(String, Vec<u8>)]) {
                     items.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
                 {
                     // A fresh weed answers listings before its volume server has registered
-                    // with the master: writes then fail with a 500 for a moment. A 5xx is
-                    // retried while the server may still be starting; any other error, or
-                    // one that lasts, fails the test.
-                    loop {
-                        let put = s3.block_on(
+                    // with the master: writes then fail with a 500 for a moment.
+                    while_starting(started, &format!("put {key}"), || {
+                        s3.block_on(
                             s3.client()
                                 .put_object()
                                 .bucket(bucket)
                                 .key(key)
                                 .body(body.clone().into())
                                 .send(),
-                        );
-                        match put {
-                            Ok(_) => break,
-                            Err(e)
-                                if e.raw_response()
-                                    .is_some_and(|r| r.status().is_server_error())
-                                    && started.elapsed() < START_TIMEOUT =>
-                            {
-                                std::thread::sleep(Duration::from_millis(200));
-                            }
-                            Err(e) => panic!("put {key}: {}", testscope::s3::explain(&e)),
-                        }
-                    }
+                        )
+                        .map_err(Box::new)
+                    });
                 }
             });
         }
@@ -577,22 +594,11 @@ pub fn get_object(s3: &S3, bucket: &str, key: &str) -> Option<(Vec<u8>, String, 
         Err(e) => panic!("head {key}: {}", testscope::s3::explain(&e)),
     };
     // Right after a restart weed's filer answers (so HEAD works) before the volume server
-    // holding the bytes has registered again: a 5xx then is the server still starting, so
-    // it is retried for a while; any other error, or one that lasts, fails the test.
-    let started = Instant::now();
-    let got = loop {
-        match s3.block_on(s3.client().get_object().bucket(bucket).key(key).send()) {
-            Ok(got) => break got,
-            Err(e)
-                if e.raw_response()
-                    .is_some_and(|r| r.status().is_server_error())
-                    && started.elapsed() < START_TIMEOUT =>
-            {
-                std::thread::sleep(Duration::from_millis(200));
-            }
-            Err(e) => panic!("get {key}: {}", testscope::s3::explain(&e)),
-        }
-    };
+    // holding the bytes has registered again.
+    let got = while_starting(Instant::now(), &format!("get {key}"), || {
+        s3.block_on(s3.client().get_object().bucket(bucket).key(key).send())
+            .map_err(Box::new)
+    });
     let body = s3
         .block_on(got.body.collect())
         .unwrap_or_else(|e| panic!("read {key}: {e}"))
