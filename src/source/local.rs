@@ -6,8 +6,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use bytes::Bytes;
-
 use super::zipped::{ZipLimits, ZipSource};
 use super::{AuxFile, Listing, Origin, RelPath, ReportFile, SourceError};
 
@@ -135,8 +133,8 @@ fn add_zip_folder(dir: &Path, limits: ZipLimits, listing: &mut Listing) -> Resul
             zips.push((entry.path(), name, is_reports));
         }
     }
-    // Reading and opening a run's hundred-odd archives is the one step before the load can
-    // start: on every core, then added in folder order.
+    // Opening a run's hundred-odd archives (reading their central directories) is the one
+    // step before the load can start: on every core, then added in folder order.
     let next = AtomicUsize::new(0);
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let mut opened: Vec<(usize, Result<ZipSource, SourceError>)> = std::thread::scope(|s| {
@@ -149,7 +147,7 @@ fn add_zip_folder(dir: &Path, limits: ZipLimits, listing: &mut Listing) -> Resul
                         let Some((path, name, _)) = zips.get(i) else {
                             return done;
                         };
-                        done.push((i, open_zip(path, name, limits)));
+                        done.push((i, ZipSource::open_file(name, path, limits)));
                     }
                 })
             })
@@ -165,12 +163,6 @@ fn add_zip_folder(dir: &Path, limits: ZipLimits, listing: &mut Listing) -> Resul
         add_opened(path, zip, *is_reports, listing);
     }
     Ok(())
-}
-
-fn open_zip(path: &Path, name: &str, limits: ZipLimits) -> Result<ZipSource, SourceError> {
-    std::fs::read(path)
-        .map_err(|e| SourceError::io(path.display(), e))
-        .and_then(|bytes| ZipSource::open(name, Bytes::from(bytes), limits))
 }
 
 /// Add an opened archive; one that could not be opened becomes a problem, not an error.
@@ -196,7 +188,12 @@ pub fn add_zip(
     limits: ZipLimits,
     listing: &mut Listing,
 ) {
-    add_opened(path, open_zip(path, name, limits), is_reports, listing);
+    add_opened(
+        path,
+        ZipSource::open_file(name, path, limits),
+        is_reports,
+        listing,
+    );
 }
 
 /// List an opened archive's reports (or td_exclusions files) under `unzipped-<stem>/`.
