@@ -344,26 +344,19 @@ impl ZipSource {
 /// has the last word (the two agree on valid streams: see the tests).
 fn inflate_into(raw: &[u8], size: u64, crc: u32, out: &mut Vec<u8>) -> Result<(), String> {
     thread_local! {
-        static INFLATER: std::cell::RefCell<libdeflater::Decompressor> =
-            std::cell::RefCell::new(libdeflater::Decompressor::new());
+        static INFLATER: RefCell<Inflater> = RefCell::new(Inflater::new());
     }
     let too_large = || "larger than its declared uncompressed size".to_string();
     let cap = usize::try_from(size)
         .map_err(|_| too_large())?
         .saturating_add(1);
-    // libdeflate writes into initialised memory: the previous content is kept as it is
-    // (overwritten, then cut at the new length), so only growth is zero-filled.
-    if cap > out.len() {
-        out.try_reserve_exact(cap - out.len())
-            .map_err(|_| too_large())?;
-    }
-    out.resize(cap, 0);
-    let inflated = INFLATER.with_borrow_mut(|d| d.deflate_decompress(raw, out));
-    match inflated {
-        Ok(n) if n as u64 > size => return Err(too_large()),
-        Ok(n) => out.truncate(n),
-        Err(libdeflater::DecompressionError::InsufficientSpace) => return Err(too_large()),
-        Err(_) => {
+    out.clear();
+    out.try_reserve_exact(cap).map_err(|_| too_large())?;
+    match INFLATER.with_borrow_mut(|d| d.inflate(raw, out, cap)) {
+        Inflated::Done if out.len() as u64 > size => return Err(too_large()),
+        Inflated::Done => {}
+        Inflated::NoRoom => return Err(too_large()),
+        Inflated::Bad => {
             out.clear();
             return inflate_checked(raw, size, crc, out);
         }
@@ -372,6 +365,61 @@ fn inflate_into(raw: &[u8], size: u64, crc: u32, out: &mut Vec<u8>) -> Result<()
         return Err("Invalid checksum".into());
     }
     Ok(())
+}
+
+/// libdeflate's whole-buffer inflater, writing into a vector's spare capacity. (The
+/// libdeflater wrapper takes an initialised slice: every output would be zero-filled first,
+/// hundreds of MB on a PyTorch run.)
+struct Inflater(std::ptr::NonNull<libdeflate_sys::libdeflate_decompressor>);
+
+enum Inflated {
+    Done,
+    /// The stream goes on past the room given.
+    NoRoom,
+    Bad,
+}
+
+impl Inflater {
+    fn new() -> Self {
+        // SAFETY: no preconditions; null means out of memory.
+        let d = unsafe { libdeflate_sys::libdeflate_alloc_decompressor() };
+        Self(std::ptr::NonNull::new(d).expect("memory for libdeflate's decompressor"))
+    }
+
+    /// Inflate the whole stream `raw` into `out` (empty, with at least `room` capacity),
+    /// writing at most `room` bytes.
+    fn inflate(&mut self, raw: &[u8], out: &mut Vec<u8>, room: usize) -> Inflated {
+        assert!(out.is_empty() && out.capacity() >= room);
+        let mut written = 0usize;
+        // SAFETY: libdeflate reads `raw.len()` bytes from `raw`, writes at most `room` bytes
+        // at the start of `out`'s allocation (which has that many), and reports how many.
+        let result = unsafe {
+            libdeflate_sys::libdeflate_deflate_decompress(
+                self.0.as_ptr(),
+                raw.as_ptr().cast(),
+                raw.len(),
+                out.as_mut_ptr().cast(),
+                room,
+                &mut written,
+            )
+        };
+        match result {
+            libdeflate_sys::libdeflate_result_LIBDEFLATE_SUCCESS if written <= room => {
+                // SAFETY: the first `written` bytes were just written.
+                unsafe { out.set_len(written) };
+                Inflated::Done
+            }
+            libdeflate_sys::libdeflate_result_LIBDEFLATE_INSUFFICIENT_SPACE => Inflated::NoRoom,
+            _ => Inflated::Bad,
+        }
+    }
+}
+
+impl Drop for Inflater {
+    fn drop(&mut self) {
+        // SAFETY: allocated by libdeflate_alloc_decompressor, freed once.
+        unsafe { libdeflate_sys::libdeflate_free_decompressor(self.0.as_ptr()) }
+    }
 }
 
 /// [`inflate_into`] by zlib-rs, streaming into spare capacity.
