@@ -59,7 +59,7 @@ pub(super) fn for_each(
     Ok(())
 }
 
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy, Default, Debug, PartialEq)]
 pub(super) struct Span {
     pub key: (usize, usize),
     pub value: (usize, usize),
@@ -256,14 +256,7 @@ fn split(
             return None;
         }
         let value_start = i + 2;
-        // A short plain value ends at the first byte its quote's table stops at.
-        let short_end = b.len().min(value_start + SHORT_VALUE);
-        let mut j = first_stop(b, value_start, short_end, quote);
-        let plain_value = j < short_end && b[j] == quote;
-        if !plain_value {
-            j += memchr::memchr(quote, &b[j..])?;
-        }
-        let value_end = j;
+        let (value_end, plain_value) = value_end(b, value_start, quote)?;
         let name = &b[key.0..key.1];
         // Lengths and first bytes tell most names apart without a memcmp call. (A common
         // key is never split as any other key: followed by `=` it is always recognised.)
@@ -288,6 +281,111 @@ fn split(
     }
 }
 
+/// Where the value starting at `b[start]` ends (its closing `quote`), and whether it is
+/// plain: a short value ends at the first byte its quote's table stops at; otherwise the
+/// quote is searched for with memchr (and the value is left to the caller to check).
+fn value_end(b: &[u8], start: usize, quote: u8) -> Option<(usize, bool)> {
+    let short_end = b.len().min(start + SHORT_VALUE);
+    let j = first_stop(b, start, short_end, quote);
+    if j < short_end && b[j] == quote {
+        return Some((j, true));
+    }
+    Some((j + memchr::memchr(quote, &b[j..])?, false))
+}
+
+/// The attribute names of the last flat tag split, in order. The next testcases of a report
+/// nearly always repeat them (`classname`, `name`, `time`, `file`): such a tag is split by
+/// comparing each name whole ([`scan_empty_tag_like`]) instead of scanning and classifying
+/// it byte by byte.
+pub(super) struct Template {
+    n: usize,
+    /// Each name with the `=` after it, as the little-endian word of its bytes (at most 16),
+    /// the mask of those bytes, and their count.
+    keys: [(u128, u128, usize); FAST_MAX],
+    kinds: [KeyKind; FAST_MAX],
+}
+
+impl Default for Template {
+    fn default() -> Self {
+        Self {
+            n: 0,
+            keys: [(0, 0, 0); FAST_MAX],
+            kinds: [KeyKind::Other; FAST_MAX],
+        }
+    }
+}
+
+impl Template {
+    /// Learn the names of the tag `spans` were split from (`doc` holds them); a name too long
+    /// for a word leaves no template.
+    pub fn learn(&mut self, doc: &[u8], spans: &[Span]) {
+        self.n = 0;
+        for (j, s) in spans.iter().enumerate() {
+            let len = s.key.1 - s.key.0 + 1;
+            if len > 16 {
+                return;
+            }
+            let mut word = [0u8; 16];
+            word[..len].copy_from_slice(&doc[s.key.0..=s.key.1]);
+            let mask = u128::MAX >> (8 * (16 - len));
+            self.keys[j] = (u128::from_le_bytes(word), mask, len);
+            self.kinds[j] = s.kind.unwrap_or_else(|| {
+                KeyKind::of(std::str::from_utf8(&doc[s.key.0..s.key.1]).unwrap_or(""))
+            });
+        }
+        self.n = spans.len();
+    }
+}
+
+/// [`scan_empty_tag`] of a tag whose attributes have the template's names in its order,
+/// each after white space and followed by `=` and a quote, then `/>`; None for any other
+/// tag (split in full then). What it finds is what the full split finds: the names are
+/// plain and unique since the template's were, and values end by the same rule.
+pub(super) fn scan_empty_tag_like(
+    doc: &[u8],
+    from: usize,
+    template: &Template,
+    spans: &mut [Span; FAST_MAX],
+) -> Option<(usize, usize)> {
+    if template.n == 0 {
+        return None;
+    }
+    let mut i = from;
+    let names = template.keys.iter().zip(template.kinds);
+    for (span, (&(word, mask, len), kind)) in spans.iter_mut().zip(names).take(template.n) {
+        let at = i;
+        while i < doc.len() && is_ws(doc[i]) {
+            i += 1;
+        }
+        if i == at {
+            return None;
+        }
+        let head = doc.get(i..i + 16)?;
+        if u128::from_le_bytes(head.try_into().expect("16 bytes")) & mask != word {
+            return None;
+        }
+        let key = (i, i + len - 1);
+        let quote = *doc.get(i + len)?;
+        if quote != b'"' && quote != b'\'' {
+            return None;
+        }
+        let value_start = i + len + 1;
+        let (value_end, plain_value) = value_end(doc, value_start, quote)?;
+        *span = Span {
+            key,
+            value: (value_start, value_end),
+            plain_key: true,
+            plain_value,
+            kind: Some(kind),
+        };
+        i = value_end + 1;
+    }
+    while i < doc.len() && is_ws(doc[i]) {
+        i += 1;
+    }
+    (doc.get(i..i + 2) == Some(b"/>")).then_some((template.n, i + 2))
+}
+
 /// An attribute syntax error, placed in the document (quick-xml counts from after the `<`).
 pub(super) fn attr_error(err: AttrError, tag_start: usize) -> XmlError {
     let (message, at) = match err {
@@ -304,6 +402,85 @@ pub(super) fn attr_error(err: AttrError, tag_start: usize) -> XmlError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Split by the template learnt from the tag before, a tag splits as the full split
+    /// splits it, or not at all: random tags built from names that share prefixes, both
+    /// quotes, values with references, markup, white space, `/>`, long ones.
+    #[test]
+    fn template_splits_as_the_full_split() {
+        let mut rng = crate::sample::rng::Rng::new(7);
+        let mut pick = |n: usize| (rng.next_u64() % n as u64) as usize;
+        let names = [
+            "name",
+            "names",
+            "nam",
+            "time",
+            "file",
+            "classname",
+            "a",
+            "x-y.z",
+            "classnamee",
+        ];
+        let values = [
+            "",
+            "0.5",
+            "v",
+            "a&amp;b",
+            "a<b",
+            "t\tn\n",
+            "/>",
+            "q'q",
+            "x\"",
+            &"l".repeat(70),
+        ];
+        let mut template = Template::default();
+        let (mut same, mut learnt) = (0, 0);
+        let mut keys: Vec<&str> = Vec::new();
+        for _ in 0..20_000 {
+            // Mostly the names of the tag before, as in a report.
+            if pick(5) == 0 {
+                keys = (0..pick(5)).map(|_| names[pick(names.len())]).collect();
+            }
+            let mut tag = String::from("<testcase");
+            for key in &keys {
+                let sep = [" ", " ", "  ", "\n\t", ""][pick(5)];
+                let quote = ["\"", "\"", "'"][pick(3)];
+                let value = values[pick(values.len())].replace(quote, "");
+                tag += &format!("{sep}{key}={quote}{value}{quote}");
+            }
+            tag += [" />", "/>", "  />", ">", " /x"][pick(5)];
+            tag += "   ";
+            let doc = tag.as_bytes();
+            let from = "<testcase".len();
+            let (mut a, mut b) = ([Span::default(); FAST_MAX], [Span::default(); FAST_MAX]);
+            let full = scan_empty_tag(doc, from, &mut a);
+            if let Some(like) = scan_empty_tag_like(doc, from, &template, &mut b) {
+                assert_eq!(Some(like), full, "{tag}");
+                let n = like.0;
+                for (x, y) in a[..n].iter().zip(&b[..n]) {
+                    let kind = x.kind.unwrap_or_else(|| {
+                        KeyKind::of(std::str::from_utf8(&doc[x.key.0..x.key.1]).unwrap())
+                    });
+                    assert_eq!(
+                        Span {
+                            kind: Some(kind),
+                            ..*x
+                        },
+                        *y,
+                        "{tag}"
+                    );
+                }
+                same += 1;
+            } else if let Some((n, _)) = full {
+                template.learn(doc, &a[..n]);
+                learnt += 1;
+            }
+        }
+        assert!(
+            same > 1000 && learnt > 1000,
+            "{same} split by the template, {learnt} learnt"
+        );
+    }
 
     /// Both paths' pairs, or the error message.
     fn pairs(tag: &str, fast: bool) -> Result<Vec<(String, String)>, String> {

@@ -305,6 +305,8 @@ struct Converter<'a> {
     pending_flat: bool,
     /// Bytes [`Self::skip_flat_case`] moved the reader past: its offsets lag by this much.
     skipped: usize,
+    /// The attribute names of the flat case read last.
+    template: attrs::Template,
 }
 
 impl<'a> Converter<'a> {
@@ -335,6 +337,7 @@ impl<'a> Converter<'a> {
             flat_tail: String::new(),
             pending_flat: false,
             skipped: 0,
+            template: attrs::Template::default(),
         }
     }
 
@@ -629,7 +632,15 @@ impl<'a> Converter<'a> {
             return Ok(false);
         }
         let mut spans = [attrs::Span::default(); attrs::FAST_MAX];
-        let Some((n, end)) = attrs::scan_empty_tag(doc, from, &mut spans) else {
+        let template = &mut self.template;
+        let found = attrs::scan_empty_tag_like(doc, from, template, &mut spans).or_else(|| {
+            let found = attrs::scan_empty_tag(doc, from, &mut spans);
+            if let Some((n, _)) = found {
+                template.learn(doc, &spans[..n]);
+            }
+            found
+        });
+        let Some((n, end)) = found else {
             return Ok(false);
         };
         // In the state the reader is in (between events, at a `<`), it must be left at a
@@ -849,6 +860,7 @@ fn has_non_space(s: &str) -> bool {
 
 /// One attribute of a flat case into `buf`: its key's kind and span, and its value
 /// (`value`, a span of `src`) decoded and converted as [`Converter::attributes`] does.
+#[inline]
 fn flat_value(
     buf: &mut FlatBuf,
     entities: &mut Entities,
