@@ -320,7 +320,7 @@ impl Model {
         let run = self.run.as_ref().expect("table rows exist once loaded");
         let cases = &run.cases;
         let r = row as usize;
-        let (file_index, ordinal) = (cases.file_index[r], cases.ordinal[r]);
+        let (file_index, ordinal) = (cases.file_index[r], cases.ordinal(r));
         let flags = cases.flags[r];
         let brief = self
             .brief_of

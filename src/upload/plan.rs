@@ -255,7 +255,7 @@ impl<'a> RerunDocs<'a> {
         let mut wanted = Vec::with_capacity(n);
         for &g in &block {
             for row in self.grouping.rows(self.groups[g as usize]) {
-                wanted.push((cases.file_index[row as usize], cases.ordinal[row as usize]));
+                wanted.push((cases.file_index[row as usize], cases.ordinal(row as usize)));
             }
         }
         let mut docs = reread_cases(self.run, &wanted, &self.ctx.workflow_run_id).into_iter();
