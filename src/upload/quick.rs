@@ -13,9 +13,12 @@ const HASH_BITS: u32 = 15;
 
 /// Scratch kept between chunks: the hash table of last positions and the output buffer.
 pub struct QuickDeflate {
-    /// Position + 1 of the last 4-byte sequence with each hash (0: none). A fixed-size
+    /// `base` + position + 1 of the last 4-byte sequence with each hash. A fixed-size
     /// array, so indexing by a hash needs no bounds check.
     table: Box<[u32; 1 << HASH_BITS]>,
+    /// Entries at or below it are from earlier chunks (stale). Raising it past a chunk
+    /// stands for clearing the table, which cost as much as a tenth of compressing a chunk.
+    base: u32,
     /// Written from the start for each chunk; grown (and zeroed) only when a larger chunk
     /// comes, not per chunk.
     buf: Vec<u8>,
@@ -35,6 +38,7 @@ impl QuickDeflate {
                 .into_boxed_slice()
                 .try_into()
                 .expect("the table's length"),
+            base: 0,
             buf: Vec::new(),
         }
     }
@@ -47,8 +51,16 @@ impl QuickDeflate {
 
     /// [`Self::compress`] into the scratch buffer: the compressed bytes.
     pub fn compress_to_slice(&mut self, raw: &[u8]) -> &[u8] {
-        assert!(raw.len() < u32::MAX as usize, "chunks are far below 4 GiB");
-        self.table.fill(0);
+        assert!(
+            raw.len() < (u32::MAX / 2) as usize,
+            "chunks are far below 2 GiB"
+        );
+        if u32::MAX - self.base <= raw.len() as u32 + 1 {
+            self.table.fill(0);
+            self.base = 0;
+        }
+        let base = self.base;
+        self.base += raw.len() as u32 + 1;
         let mut bits = BitWriter::new(&mut self.buf, raw.len());
         // BFINAL 0, BTYPE 01 (fixed codes).
         bits.put(0b010, 3);
@@ -59,10 +71,11 @@ impl QuickDeflate {
         while i + MIN_MATCH <= n {
             let cur = read_u32(raw, i);
             let h = hash(cur);
-            let cand = self.table[h] as usize;
-            self.table[h] = i as u32 + 1;
-            if cand != 0 && i - (cand - 1) <= WINDOW && read_u32(raw, cand - 1) == cur {
-                let from = cand - 1;
+            let cand = self.table[h];
+            self.table[h] = base + i as u32 + 1;
+            let from = cand.wrapping_sub(base + 1) as usize;
+            // A stale entry wraps to a huge `from`, so one comparison rejects it.
+            if from < i && i - from <= WINDOW && read_u32(raw, from) == cur {
                 let len = MIN_MATCH
                     + match_len(raw, from + MIN_MATCH, i + MIN_MATCH, MAX_MATCH - MIN_MATCH);
                 bits.put_match(len, i - from);
@@ -70,7 +83,7 @@ impl QuickDeflate {
                 // this copy.
                 let last = i + len - 1;
                 if last + MIN_MATCH <= n {
-                    self.table[hash(read_u32(raw, last))] = last as u32 + 1;
+                    self.table[hash(read_u32(raw, last))] = base + last as u32 + 1;
                 }
                 i += len;
             } else {
@@ -342,6 +355,27 @@ mod tests {
         }
         out.extend_from_slice(&[0x03, 0x00]);
         assert_eq!(inflate(&out), chunks.concat());
+    }
+
+    #[test]
+    fn stale_positions_are_never_matched() {
+        // Chunks with the same text: the second must not copy from the first (another
+        // chunk's bytes are not in its window), also across the base's wrap-around.
+        let text = b"the same words over and over, the same words over and over".repeat(50);
+        for start in [0, u32::MAX - 5000, u32::MAX - text.len() as u32 - 1] {
+            let mut q = QuickDeflate::new();
+            q.base = start;
+            let mut out = Vec::new();
+            for _ in 0..4 {
+                let chunk = q.compress_to_slice(&text).to_vec();
+                let mut alone = chunk.clone();
+                alone.extend_from_slice(&[0x03, 0x00]);
+                assert_eq!(inflate(&alone), text, "base {start}");
+                out.extend_from_slice(&chunk);
+            }
+            out.extend_from_slice(&[0x03, 0x00]);
+            assert_eq!(inflate(&out), text.repeat(4));
+        }
     }
 
     #[test]
