@@ -6,7 +6,7 @@ use crate::report::{Object, Value};
 use crate::source::{AuxFile, ReportFile};
 use crate::stats::cases::CaseTable;
 use crate::stats::{CaseStatus, SummaryRow};
-use crate::upload::gzip::DeflateChunk;
+use crate::upload::gzip::{DeflateChunk, PartAt};
 
 /// Something that went wrong with the input; spec section 8 says how each is handled.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,6 +80,33 @@ pub struct Totals {
 pub struct Lines {
     pub docs: u64,
     pub chunks: Vec<DeflateChunk>,
+    /// Where each report's lines lie, by file index (when the load kept them per file):
+    /// a report's lines are compressed apart from its neighbours', so they can be read
+    /// again without the rest of their chunk.
+    pub files: Vec<FileLines>,
+}
+
+/// A report's JSON lines in [`Lines::chunks`]: `len` bytes from `start` in the raw bytes of
+/// a part of one chunk (small reports share a part).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FileLines {
+    pub chunk: usize,
+    pub part: PartAt,
+    pub start: usize,
+    pub len: usize,
+}
+
+impl Lines {
+    /// The JSON lines of file `file` (each ending with a newline), inflated; `None` when
+    /// they were not kept apart.
+    pub fn of_file(&self, file: usize) -> Option<Vec<u8>> {
+        let at = self.files.get(file)?;
+        if at.len == 0 {
+            return Some(Vec::new());
+        }
+        let raw = self.chunks.get(at.chunk)?.inflate_part(&at.part)?;
+        raw.get(at.start..at.start + at.len).map(<[u8]>::to_vec)
+    }
 }
 
 /// The triage facts of a case that failed or was rerun (the `failed_test_runs` cases).

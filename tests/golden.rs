@@ -168,3 +168,67 @@ fn additional_info_with_job_names_matches_reference() {
         assert_matches_expected(&r.objects, &project(expected), ALL);
     }
 }
+
+/// The reruns document takes its cases from the kept test_run lines when there are any,
+/// else from the reports read again: both ways give the reference's bytes (the small
+/// profile has NaN and infinite times, which the first way must leave to the second).
+#[test]
+fn rerun_cases_read_again_from_the_reports_match_too() {
+    let without_test_run: Vec<&str> = ALL.iter().copied().filter(|c| *c != "test_run").collect();
+    for (names, expected) in [
+        (None, "tests/golden/small/expected"),
+        (
+            Some("tests/golden/small/job-names.json"),
+            "tests/golden/small/expected-named",
+        ),
+    ] {
+        let r = run_pipeline_keeping(
+            &project("tests/golden/small/bucket"),
+            "12345678901",
+            "1",
+            "main",
+            "pytorch/pytorch",
+            names.map(|n| job_names(&project(n))).unwrap_or_default(),
+            false,
+        );
+        assert!(r.run.test_run.is_none());
+        assert_matches_expected(&r.objects, &project(expected), &without_test_run);
+    }
+}
+
+/// Every case's line read back from the lines kept per report is that case's line of the
+/// test_run object (what the reruns document builds on).
+#[test]
+fn kept_lines_read_back_by_file_and_position() {
+    let r = run_pipeline(
+        &project("tests/golden/small/bucket"),
+        "12345678901",
+        "1",
+        "main",
+        "pytorch/pytorch",
+    );
+    let test_run = r
+        .objects
+        .iter()
+        .find(|o| o.collection == "test_run")
+        .unwrap();
+    let body = gunzip(&test_run.body.to_vec());
+    let want: Vec<&[u8]> = body
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    let mut wanted = Vec::new();
+    for (file, info) in r.run.files.iter().enumerate() {
+        for n in 0..info.cases as u32 {
+            wanted.push((file as u32, n));
+        }
+    }
+    // Asked in reverse, so the answer's order is the question's, not the files'.
+    wanted.reverse();
+    let lines = r.run.test_run.as_ref().unwrap();
+    let got = testscope::load::kept_lines(lines, &wanted);
+    assert_eq!(got.len(), want.len());
+    for (line, w) in got.iter().rev().zip(&want) {
+        assert_eq!(line.as_deref(), Some(*w));
+    }
+}

@@ -343,9 +343,6 @@ impl ZipSource {
 /// rejects goes to [`inflate_checked`] (zlib-rs), whose errors say what is wrong, and which
 /// has the last word (the two agree on valid streams: see the tests).
 fn inflate_into(raw: &[u8], size: u64, crc: u32, out: &mut Vec<u8>) -> Result<(), String> {
-    thread_local! {
-        static INFLATER: RefCell<Inflater> = RefCell::new(Inflater::new());
-    }
     let too_large = || "larger than its declared uncompressed size".to_string();
     let cap = usize::try_from(size)
         .map_err(|_| too_large())?
@@ -365,6 +362,21 @@ fn inflate_into(raw: &[u8], size: u64, crc: u32, out: &mut Vec<u8>) -> Result<()
         return Err("Invalid checksum".into());
     }
     Ok(())
+}
+
+thread_local! {
+    static INFLATER: RefCell<Inflater> = RefCell::new(Inflater::new());
+}
+
+/// Inflate a whole raw deflate stream of our own making (no CRC to check) that holds
+/// exactly `size` bytes; `None` if it does not.
+pub(crate) fn inflate_exact(raw: &[u8], size: usize) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    out.try_reserve_exact(size).ok()?;
+    match INFLATER.with_borrow_mut(|d| d.inflate(raw, &mut out, size)) {
+        Inflated::Done if out.len() == size => Some(out),
+        _ => None,
+    }
 }
 
 /// libdeflate's whole-buffer inflater, writing into a vector's spare capacity. (The

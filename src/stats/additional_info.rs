@@ -594,6 +594,47 @@ pub fn with_job_keys(mut case: Object, job_name: &str, build: &str, config: &str
     out
 }
 
+/// [`with_job_keys`] of a case given as its `test_run` line (without the newline), when the
+/// line can stand for it: not when a non-finite float was cleaned into a string (the
+/// reruns document writes it as a literal) or a job key is already there (it would keep
+/// its place). `None` then, and the case is read again. Both tests look for the text
+/// anywhere in the line: a false alarm costs a re-read, never a wrong document.
+pub fn line_with_job_keys(
+    line: &[u8],
+    job_name: &str,
+    build: &str,
+    config: &str,
+) -> Option<Vec<u8>> {
+    const MARKS: [&[u8]; 6] = [
+        b"\"nan\"",
+        b"\"inf\"",
+        b"\"-inf\"",
+        b"\"job_name\": ",
+        b"\"build_name\": ",
+        b"\"test_config\": ",
+    ];
+    let body = line.strip_suffix(b"}")?;
+    if body.len() < 2
+        || MARKS
+            .iter()
+            .any(|m| memchr::memmem::find(line, m).is_some())
+    {
+        return None;
+    }
+    let mut out = Vec::with_capacity(line.len() + 64 + job_name.len() + build.len());
+    out.extend_from_slice(body);
+    for (key, value) in [
+        (&b", \"job_name\": "[..], job_name),
+        (b", \"build_name\": ", build),
+        (b", \"test_config\": ", config),
+    ] {
+        out.extend_from_slice(key);
+        pyjson::write_str(&mut out, value);
+    }
+    out.push(b'}');
+    Some(out)
+}
+
 /// `additional_info/td_exclusions`: one document from the test-jsons files, given as
 /// (job id, parsed JSON) in path order.
 pub fn td_exclusions(
@@ -647,6 +688,50 @@ pub fn td_exclusions(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_test_run_line_stands_for_its_case_unless_it_cannot() {
+        let case = |extra: &[(&str, Value)]| {
+            let mut o = Object::new();
+            o.insert("classname", Value::Str("TestX".into()));
+            o.insert("name", Value::Str("test_\u{e9}\u{1f600}\"q\"".into()));
+            o.insert("time", Value::Float(0.25));
+            for (k, v) in extra {
+                o.insert(k, v.clone());
+            }
+            o
+        };
+        let line = |o: &Object| {
+            let mut out = Vec::new();
+            pyjson::write_object_with(&mut out, o, NonFinite::Cleaned);
+            out
+        };
+        let keys = ("build / test (default, 1, 2, r)", "bu\u{ef}ld", "c\"fg");
+        for extra in [
+            vec![],
+            vec![("properties", Value::Str("nan-ish, inf".into()))],
+            vec![("job", Value::Int(7))],
+        ] {
+            let o = case(&extra);
+            assert_eq!(
+                line_with_job_keys(&line(&o), keys.0, keys.1, keys.2),
+                Some(with_job_keys(o, keys.0, keys.1, keys.2)),
+            );
+        }
+        // Lines that cannot stand for their case: read again.
+        for extra in [
+            vec![("time2", Value::Float(f64::NAN))],
+            vec![("t", Value::Float(f64::NEG_INFINITY))],
+            vec![("skipped", Value::Str("inf".into()))],
+            vec![("job_name", Value::Str("given".into()))],
+            vec![("test_config", Value::Str("given".into()))],
+        ] {
+            let o = case(&extra);
+            assert_eq!(line_with_job_keys(&line(&o), keys.0, keys.1, keys.2), None);
+        }
+        assert_eq!(line_with_job_keys(b"{}", "j", "b", "c"), None);
+        assert_eq!(line_with_job_keys(b"", "j", "b", "c"), None);
+    }
 
     #[test]
     fn job_name_expression() {

@@ -30,9 +30,80 @@ impl DeflateChunk {
 
     /// Compress with a reused compressor: a fresh one zeroes hundreds of KiB of tables.
     pub fn compress_with(compressor: &mut Compressor, raw: &[u8]) -> Self {
+        // Keep an exact-size copy; the compressor's scratch buffer serves the next chunk.
+        let data = Bytes::copy_from_slice(compressor.deflate(raw));
+        Self::new(data, raw)
+    }
+
+    /// [`Self::compress_with`] of `raw` cut into parts (`ends`: each part's end, ascending),
+    /// each part deflated on its own, so one part can be inflated without the others
+    /// ([`Self::inflate_part`]). Returns where each part's bytes lie in the chunk.
+    pub fn compress_parts(
+        compressor: &mut Compressor,
+        raw: &[u8],
+        ends: &[usize],
+    ) -> (Self, Vec<PartAt>) {
+        let mut data = Vec::with_capacity(raw.len() / 6 + 64);
+        let mut parts = Vec::with_capacity(ends.len());
+        let mut start = 0;
+        for &end in ends {
+            let at = data.len();
+            if end > start {
+                data.extend_from_slice(compressor.deflate(&raw[start..end]));
+            }
+            parts.push(PartAt {
+                data: at..data.len(),
+                raw_len: end - start,
+            });
+            start = end;
+        }
+        if start < raw.len() {
+            data.extend_from_slice(compressor.deflate(&raw[start..]));
+        }
+        (Self::new(Bytes::from(data), raw), parts)
+    }
+
+    fn new(data: Bytes, raw: &[u8]) -> Self {
         let mut crc = crc32fast::Hasher::new();
         crc.update(raw);
-        let data: &[u8] = match compressor {
+        Self {
+            data,
+            crc,
+            raw_len: raw.len() as u64,
+        }
+    }
+
+    /// The raw bytes of one part made by [`Self::compress_parts`] (None: not a part of
+    /// this chunk).
+    pub fn inflate_part(&self, part: &PartAt) -> Option<Vec<u8>> {
+        let bytes = self.data.get(part.data.clone())?;
+        // A part ends with a sync flush, not a final block: one is added.
+        let mut stream = Vec::with_capacity(bytes.len() + 2);
+        stream.extend_from_slice(bytes);
+        stream.extend_from_slice(&[0x03, 0x00]);
+        crate::source::zipped::inflate_exact(&stream, part.raw_len)
+    }
+}
+
+/// Where a part of a chunk lies: its compressed bytes and its raw length.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PartAt {
+    pub data: std::ops::Range<usize>,
+    pub raw_len: usize,
+}
+
+/// A raw-deflate compressor kept by a worker between chunks, with its scratch output.
+pub enum Compressor {
+    /// Level 1: [`QuickDeflate`].
+    Quick(QuickDeflate),
+    /// Every other level (2 to 9): zlib's.
+    Zlib(Compress, Vec<u8>),
+}
+
+impl Compressor {
+    /// The raw deflate of `raw`, sync-flushed (byte-aligned, not final), in scratch space.
+    fn deflate(&mut self, raw: &[u8]) -> &[u8] {
+        match self {
             Compressor::Quick(q) => q.compress_to_slice(raw),
             Compressor::Zlib(c, data) => {
                 c.reset();
@@ -50,25 +121,9 @@ impl DeflateChunk {
                 }
                 data
             }
-        };
-        // Keep an exact-size copy; the scratch buffer serves the next chunk.
-        Self {
-            data: Bytes::copy_from_slice(data),
-            crc,
-            raw_len: raw.len() as u64,
         }
     }
-}
 
-/// A raw-deflate compressor kept by a worker between chunks, with its scratch output.
-pub enum Compressor {
-    /// Level 1: [`QuickDeflate`].
-    Quick(QuickDeflate),
-    /// Every other level (2 to 9): zlib's.
-    Zlib(Compress, Vec<u8>),
-}
-
-impl Compressor {
     pub fn new(level: u32) -> Self {
         match level {
             1 => Self::Quick(QuickDeflate::new()),
@@ -261,6 +316,36 @@ mod tests {
                 .read_to_end(&mut one)
                 .unwrap();
             assert_eq!(one, parts.concat());
+        }
+    }
+
+    #[test]
+    fn parts_inflate_alone_and_together() {
+        let raw: Vec<u8> = (0..3000)
+            .flat_map(|i| format!("{{\"case\": {}, \"name\": \"t{i}\"}}\n", i % 7).into_bytes())
+            .collect();
+        let ends = [0, 10, 10, 5000, 5001, 40000, raw.len()];
+        for level in [1, 6] {
+            let (chunk, parts) =
+                DeflateChunk::compress_parts(&mut Compressor::new(level), &raw, &ends);
+            assert_eq!(parts.len(), ends.len());
+            let mut start = 0;
+            for (part, &end) in parts.iter().zip(&ends) {
+                assert_eq!(part.raw_len, end - start);
+                if end > start {
+                    assert_eq!(chunk.inflate_part(part).as_deref(), Some(&raw[start..end]));
+                }
+                start = end;
+            }
+            let mut b = GzipBuilder::new();
+            b.push_chunk(&chunk);
+            assert_eq!(gunzip(&b.finish().to_vec()), raw);
+            // A part claimed longer or shorter than it is reads as nothing.
+            let mut wrong = parts[3].clone();
+            wrong.raw_len += 1;
+            assert_eq!(chunk.inflate_part(&wrong), None);
+            wrong.raw_len -= 2;
+            assert_eq!(chunk.inflate_part(&wrong), None);
         }
     }
 

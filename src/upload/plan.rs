@@ -119,13 +119,14 @@ pub fn plan_with(
         }
 
         let grouping = grouping.join().expect("grouping does not panic");
-        additional_info(run, ctx, &grouping, &mut object);
+        additional_info(run, test_run, ctx, &grouping, &mut object);
     });
 }
 
 /// The four additional_info bodies, in the reference's upload order, each handed on as made.
 fn additional_info(
     run: &LoadedRun,
+    test_run: Option<&Lines>,
     ctx: &UploadContext,
     grouping: &info::Grouping,
     object: &mut dyn FnMut(&'static str, u64, GzipBuilder),
@@ -133,7 +134,16 @@ fn additional_info(
     let rerun_groups = info::rerun_groups(&run.cases, grouping);
     let layout = info::rerun_layout(&rerun_groups, grouping, &run.cases);
     let mut reruns = ChunkedGzip::new(ctx.gzip_level);
-    let mut docs = RerunDocs::new(run, ctx, grouping, &rerun_groups, info::leaf_order(&layout));
+    let mut docs = RerunDocs {
+        run,
+        test_run,
+        ctx,
+        grouping,
+        groups: &rerun_groups,
+        order: info::leaf_order(&layout),
+        next: 0,
+        ready: HashMap::new(),
+    };
     info::write_reruns(&layout, &mut |b| reruns.write(b), &mut |g| docs.take(g));
     drop(docs);
     object("additional_info/reruns", 1, reruns.finish());
@@ -201,10 +211,12 @@ fn test_status_body(run: &LoadedRun, grouping: &info::Grouping, level: u32) -> (
 }
 
 /// Supplies rerun groups' case documents in the order the reruns document needs them, a
-/// block at a time: each block re-reads just the files its cases live in (without job
-/// names nearly every case is in a rerun group, so they are never all held at once).
+/// block at a time. A case's document is its `test_run` line when the load kept those per
+/// file (inflating one file's lines is far cheaper than parsing its XML); else, or when
+/// the line cannot be reused as is, its file is read again.
 struct RerunDocs<'a> {
     run: &'a LoadedRun,
+    test_run: Option<&'a Lines>,
     ctx: &'a UploadContext,
     grouping: &'a info::Grouping,
     groups: &'a [&'a info::Group],
@@ -213,27 +225,10 @@ struct RerunDocs<'a> {
     ready: HashMap<u32, Vec<Vec<u8>>>,
 }
 
-impl<'a> RerunDocs<'a> {
-    /// Cases re-read per block: bounds memory to a few tens of MB of JSON.
+impl RerunDocs<'_> {
+    /// Cases per block: bounds memory to a few tens of MB of JSON (without job names nearly
+    /// every case is in a rerun group, so they are never all held at once).
     const BLOCK_CASES: usize = 50_000;
-
-    fn new(
-        run: &'a LoadedRun,
-        ctx: &'a UploadContext,
-        grouping: &'a info::Grouping,
-        groups: &'a [&'a info::Group],
-        order: Vec<u32>,
-    ) -> Self {
-        Self {
-            run,
-            ctx,
-            grouping,
-            groups,
-            order,
-            next: 0,
-            ready: HashMap::new(),
-        }
-    }
 
     fn take(&mut self, group: u32) -> Vec<Vec<u8>> {
         if !self.ready.contains_key(&group) {
@@ -252,24 +247,43 @@ impl<'a> RerunDocs<'a> {
             block.push(g);
             self.next += 1;
         }
+        // Each case: where it is, and the job keys its document gets.
         let mut wanted = Vec::with_capacity(n);
-        for &g in &block {
-            for row in self.grouping.rows(self.groups[g as usize]) {
-                wanted.push((cases.file_index[row as usize], cases.ordinal(row as usize)));
-            }
-        }
-        let mut docs = reread_cases(self.run, &wanted, &self.ctx.workflow_run_id).into_iter();
+        let mut keys = Vec::with_capacity(n);
         for &g in &block {
             let group = self.groups[g as usize];
             let (build, config) = &self.grouping.builds[group.build_config as usize];
-            let mut out = Vec::with_capacity(group.len as usize);
             for row in self.grouping.rows(group) {
-                let file = cases.file_index[row as usize] as usize;
-                let job = self.grouping.file_job_names[file].as_deref().unwrap_or("");
-                if let Some(Some(case)) = docs.next() {
-                    out.push(info::with_job_keys(case, job, build, config));
-                }
+                let file = cases.file_index[row as usize];
+                wanted.push((file, cases.ordinal(row as usize)));
+                let job = self.grouping.file_job_names[file as usize].as_deref();
+                keys.push((job.unwrap_or(""), build.as_str(), config.as_str()));
             }
+        }
+        let mut docs: Vec<Option<Vec<u8>>> = match self.test_run {
+            Some(lines) => crate::load::kept_lines(lines, &wanted)
+                .into_iter()
+                .zip(&keys)
+                .map(|(line, &(job, build, config))| {
+                    info::line_with_job_keys(&line?, job, build, config)
+                })
+                .collect(),
+            None => vec![None; wanted.len()],
+        };
+        let again: Vec<usize> = (0..docs.len()).filter(|&i| docs[i].is_none()).collect();
+        if !again.is_empty() {
+            let where_: Vec<_> = again.iter().map(|&i| wanted[i]).collect();
+            let read = reread_cases(self.run, &where_, &self.ctx.workflow_run_id);
+            for (&i, case) in again.iter().zip(read) {
+                let (job, build, config) = keys[i];
+                docs[i] = case.map(|case| info::with_job_keys(case, job, build, config));
+            }
+        }
+        // A case that cannot be read again is left out of its group.
+        let mut docs = docs.into_iter();
+        for &g in &block {
+            let len = self.groups[g as usize].len as usize;
+            let out: Vec<Vec<u8>> = docs.by_ref().take(len).flatten().collect();
             self.ready.insert(g, out);
         }
     }

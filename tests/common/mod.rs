@@ -71,6 +71,21 @@ pub fn run_pipeline_named(
     repo: &str,
     job_names: std::collections::HashMap<i64, String>,
 ) -> Run {
+    run_pipeline_keeping(path, run_id, attempt, branch, repo, job_names, true)
+}
+
+/// [`run_pipeline_named`], keeping every case's JSON line during the load or not (without
+/// them there is no test_run object, and the reruns document reads its cases again from
+/// the reports).
+pub fn run_pipeline_keeping(
+    path: &Path,
+    run_id: &str,
+    attempt: &str,
+    branch: &str,
+    repo: &str,
+    job_names: std::collections::HashMap<i64, String>,
+    keep_test_run: bool,
+) -> Run {
     let spec = LocalSpec {
         path: path.to_path_buf(),
         circleci: false,
@@ -83,6 +98,7 @@ pub fn run_pipeline_named(
     let opts = LoadOptions {
         workflow_id: run_id.into(),
         attempt: attempt.parse().unwrap(),
+        keep_test_run,
         ..LoadOptions::default()
     };
     let run = load(listing, &opts, &Progress::default());
