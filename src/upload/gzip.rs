@@ -43,7 +43,10 @@ impl DeflateChunk {
         raw: &[u8],
         ends: &[usize],
     ) -> (Self, Vec<PartAt>) {
-        let mut data = Vec::with_capacity(raw.len() / 6 + 64);
+        // Made in the compressor's scratch and copied out at its exact size: a chunk is
+        // kept for the whole load, and a vector's spare capacity would be kept with it.
+        let mut data = std::mem::take(&mut compressor.parts);
+        data.clear();
         let mut parts = Vec::with_capacity(ends.len());
         let mut start = 0;
         for &end in ends {
@@ -60,7 +63,9 @@ impl DeflateChunk {
         if start < raw.len() {
             data.extend_from_slice(compressor.deflate(&raw[start..]));
         }
-        (Self::new(Bytes::from(data), raw), parts)
+        let chunk = Self::new(Bytes::copy_from_slice(&data), raw);
+        compressor.parts = data;
+        (chunk, parts)
     }
 
     fn new(data: Bytes, raw: &[u8]) -> Self {
@@ -93,7 +98,13 @@ pub struct PartAt {
 }
 
 /// A raw-deflate compressor kept by a worker between chunks, with its scratch output.
-pub enum Compressor {
+pub struct Compressor {
+    engine: Engine,
+    /// Where [`DeflateChunk::compress_parts`] joins parts.
+    parts: Vec<u8>,
+}
+
+enum Engine {
     /// Level 1: [`QuickDeflate`].
     Quick(QuickDeflate),
     /// Every other level (2 to 9): zlib's.
@@ -103,9 +114,9 @@ pub enum Compressor {
 impl Compressor {
     /// The raw deflate of `raw`, sync-flushed (byte-aligned, not final), in scratch space.
     fn deflate(&mut self, raw: &[u8]) -> &[u8] {
-        match self {
-            Compressor::Quick(q) => q.compress_to_slice(raw),
-            Compressor::Zlib(c, data) => {
+        match &mut self.engine {
+            Engine::Quick(q) => q.compress_to_slice(raw),
+            Engine::Zlib(c, data) => {
                 c.reset();
                 data.clear();
                 data.reserve(raw.len() / 8 + 64);
@@ -125,12 +136,16 @@ impl Compressor {
     }
 
     pub fn new(level: u32) -> Self {
-        match level {
-            1 => Self::Quick(QuickDeflate::new()),
-            _ => Self::Zlib(
+        let engine = match level {
+            1 => Engine::Quick(QuickDeflate::new()),
+            _ => Engine::Zlib(
                 Compress::new(Compression::new(level.min(9)), false),
                 Vec::new(),
             ),
+        };
+        Self {
+            engine,
+            parts: Vec::new(),
         }
     }
 }
