@@ -793,11 +793,14 @@ pub fn reread_from(
 /// once, files in parallel. Much cheaper than [`reread_cases`] (no XML to inflate and
 /// parse). `None` where a file's lines were not kept apart or lack the case.
 pub fn kept_lines(lines: &Lines, wanted: &[(u32, u32)]) -> Vec<Option<Vec<u8>>> {
-    let mut by_file: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    // By part (small reports share one): each part is inflated once.
+    let mut by_part: BTreeMap<(usize, usize), Vec<usize>> = BTreeMap::new();
     for (i, (file, _)) in wanted.iter().enumerate() {
-        by_file.entry(*file).or_default().push(i);
+        if let Some(at) = lines.of_file(*file as usize).filter(|at| at.len > 0) {
+            by_part.entry((at.chunk, at.part.data.start)).or_default().push(i);
+        }
     }
-    let jobs: Vec<(u32, Vec<usize>)> = by_file.into_iter().collect();
+    let jobs: Vec<Vec<usize>> = by_part.into_values().collect();
     let next = AtomicUsize::new(0);
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let found: Vec<Vec<(usize, Vec<u8>)>> = std::thread::scope(|s| {
@@ -806,19 +809,28 @@ pub fn kept_lines(lines: &Lines, wanted: &[(u32, u32)]) -> Vec<Option<Vec<u8>>> 
                 s.spawn(|| {
                     let mut got = Vec::new();
                     let mut starts = Vec::new();
-                    while let Some((file, positions)) =
-                        jobs.get(next.fetch_add(1, Ordering::Relaxed))
-                    {
-                        let Some(raw) = lines.of_file(*file as usize) else {
+                    while let Some(asked) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        let mut asked = asked.clone();
+                        asked.sort_unstable_by_key(|&i| wanted[i]);
+                        let file_of = |i: usize| wanted[i].0;
+                        let first = lines.of_file(file_of(asked[0]) as usize);
+                        let Some(raw) = first.and_then(|at| lines.inflate_part(at)) else {
                             continue;
                         };
-                        starts.clear();
-                        starts.push(0);
-                        starts.extend(memchr::memchr_iter(b'\n', &raw).map(|at| at + 1));
-                        for &i in positions {
-                            let n = wanted[i].1 as usize;
-                            if let (Some(&a), Some(&b)) = (starts.get(n), starts.get(n + 1)) {
-                                got.push((i, raw[a..b - 1].to_vec()));
+                        for same_file in asked.chunk_by(|&a, &b| file_of(a) == file_of(b)) {
+                            let at = lines.of_file(file_of(same_file[0]) as usize);
+                            let Some(text) = at.and_then(|at| raw.get(at.start..at.start + at.len))
+                            else {
+                                continue;
+                            };
+                            starts.clear();
+                            starts.push(0);
+                            starts.extend(memchr::memchr_iter(b'\n', text).map(|at| at + 1));
+                            for &i in same_file {
+                                let n = wanted[i].1 as usize;
+                                if let (Some(&a), Some(&b)) = (starts.get(n), starts.get(n + 1)) {
+                                    got.push((i, text[a..b - 1].to_vec()));
+                                }
                             }
                         }
                     }

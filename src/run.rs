@@ -97,15 +97,15 @@ pub struct FileLines {
 }
 
 impl Lines {
-    /// The JSON lines of file `file` (each ending with a newline), inflated; `None` when
-    /// they were not kept apart.
-    pub fn of_file(&self, file: usize) -> Option<Vec<u8>> {
-        let at = self.files.get(file)?;
-        if at.len == 0 {
-            return Some(Vec::new());
-        }
-        let raw = self.chunks.get(at.chunk)?.inflate_part(&at.part)?;
-        raw.get(at.start..at.start + at.len).map(<[u8]>::to_vec)
+    /// Where file `file`'s lines are, when they were kept apart.
+    pub fn of_file(&self, file: usize) -> Option<&FileLines> {
+        self.files.get(file)
+    }
+
+    /// The raw bytes of the part that holds `at` (its lines are `at.start..at.start +
+    /// at.len` of them); `None` when the part does not inflate to its length.
+    pub fn inflate_part(&self, at: &FileLines) -> Option<Vec<u8>> {
+        self.chunks.get(at.chunk)?.inflate_part(&at.part)
     }
 }
 
