@@ -131,6 +131,24 @@ fn additional_info(
     grouping: &info::Grouping,
     object: &mut dyn FnMut(&'static str, u64, GzipBuilder),
 ) {
+    // test_status is most of the work: it starts at once, beside the other three, whose
+    // serial stretches (the reruns layout, invoking_file_summary) would idle a core.
+    std::thread::scope(|s| {
+        let status = s.spawn(|| test_status_body(run, grouping, ctx.gzip_level));
+        first_three(run, test_run, ctx, grouping, object);
+        let (status, status_docs) = status.join().expect("test_status does not panic");
+        object("additional_info/test_status", status_docs, status);
+    });
+}
+
+/// reruns, td_exclusions and invoking_file_summary, handed on in that order.
+fn first_three(
+    run: &LoadedRun,
+    test_run: Option<&Lines>,
+    ctx: &UploadContext,
+    grouping: &info::Grouping,
+    object: &mut dyn FnMut(&'static str, u64, GzipBuilder),
+) {
     let rerun_groups = info::rerun_groups(&run.cases, grouping);
     let layout = info::rerun_layout(&rerun_groups, grouping, &run.cases);
     let mut reruns = ChunkedGzip::new(ctx.gzip_level);
@@ -157,8 +175,6 @@ fn additional_info(
     object("additional_info/td_exclusions", 1, one(exclusions));
     let summary = info::invoking_file_summary(&run.cases, grouping);
     object("additional_info/invoking_file_summary", 1, one(summary));
-    let (status, status_docs) = test_status_body(run, grouping, ctx.gzip_level);
-    object("additional_info/test_status", status_docs, status);
 }
 
 /// test_status has a line per test of the run: ranges of groups are serialised and
