@@ -10,8 +10,8 @@ use super::quick::QuickDeflate;
 /// The default level. On PyTorch-like JSON lines level 1 is about 2.7x faster than 6 for
 /// bodies about 20% larger (measured on the medium profile); the contract is on
 /// decompressed bytes only, so speed wins by default. `--gzip-level` changes it. Level 1 is
-/// [`QuickDeflate`] (zlib's level-1 matching without its window copies, about a fifth
-/// faster, same size); 2 to 9 are zlib's.
+/// [`QuickDeflate`] (zlib's level-1 greedy matching without its window copies: faster,
+/// and no larger); 2 to 9 are zlib's.
 pub const DEFAULT_LEVEL: u32 = 1;
 
 /// One compressed piece of a body.
