@@ -797,7 +797,10 @@ pub fn kept_lines(lines: &Lines, wanted: &[(u32, u32)]) -> Vec<Option<Vec<u8>>> 
     let mut by_part: BTreeMap<(usize, usize), Vec<usize>> = BTreeMap::new();
     for (i, (file, _)) in wanted.iter().enumerate() {
         if let Some(at) = lines.of_file(*file as usize).filter(|at| at.len > 0) {
-            by_part.entry((at.chunk, at.part.data.start)).or_default().push(i);
+            by_part
+                .entry((at.chunk, at.part.data.start))
+                .or_default()
+                .push(i);
         }
     }
     let jobs: Vec<Vec<usize>> = by_part.into_values().collect();
