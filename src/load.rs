@@ -739,38 +739,49 @@ pub fn reread_from(
         by_file.entry(*file).or_default().push(i);
     }
     let jobs: Vec<(u32, Vec<usize>)> = by_file.into_iter().collect();
-    let next = std::sync::atomic::AtomicUsize::new(0);
+    gather(
+        &jobs,
+        wanted.len(),
+        |(file, positions), buf: &mut Vec<u8>, got| {
+            let Some(report) = reports.get(*file as usize) else {
+                return;
+            };
+            if report.read_into(opts.max_file_bytes, buf).is_err() {
+                return;
+            }
+            // Only the cases asked for are built (a file may hold thousands).
+            let mut only: Vec<u32> = positions.iter().map(|&i| wanted[i].1).collect();
+            only.sort_unstable();
+            only.dedup();
+            let enrichment = enrichment_for(report, &opts);
+            let Ok(mut cases) = parse_only(buf, &only, &enrichment) else {
+                return;
+            };
+            for &i in positions {
+                if let Some(case) = cases.get_mut(wanted[i].1 as usize).and_then(Option::take) {
+                    got.push((i, case));
+                }
+            }
+        },
+    )
+}
+
+/// Run `work` on every job, on every core (each job once, in no set order), with a scratch
+/// value per thread; each job pushes (position, value) pairs, gathered into `n` positions.
+fn gather<J: Sync, S: Default, T: Send>(
+    jobs: &[J],
+    n: usize,
+    work: impl Fn(&J, &mut S, &mut Vec<(usize, T)>) + Sync,
+) -> Vec<Option<T>> {
+    let next = AtomicUsize::new(0);
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let found: Vec<Vec<(usize, Object)>> = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..threads)
+    let found: Vec<Vec<(usize, T)>> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads.min(jobs.len()))
             .map(|_| {
                 s.spawn(|| {
-                    let mut got = Vec::new();
-                    let mut buf = Vec::new();
-                    while let Some((file, positions)) =
-                        jobs.get(next.fetch_add(1, Ordering::Relaxed))
-                    {
-                        let Some(report) = reports.get(*file as usize) else {
-                            continue;
-                        };
-                        if report.read_into(opts.max_file_bytes, &mut buf).is_err() {
-                            continue;
-                        }
-                        // Only the cases asked for are built (a file may hold thousands).
-                        let mut only: Vec<u32> = positions.iter().map(|&i| wanted[i].1).collect();
-                        only.sort_unstable();
-                        only.dedup();
-                        let enrichment = enrichment_for(report, &opts);
-                        let Ok(mut cases) = parse_only(&buf, &only, &enrichment) else {
-                            continue;
-                        };
-                        for &i in positions {
-                            if let Some(case) =
-                                cases.get_mut(wanted[i].1 as usize).and_then(Option::take)
-                            {
-                                got.push((i, case));
-                            }
-                        }
+                    let (mut scratch, mut got) = (S::default(), Vec::new());
+                    while let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        work(job, &mut scratch, &mut got);
                     }
                     got
                 })
@@ -778,12 +789,12 @@ pub fn reread_from(
             .collect();
         workers
             .into_iter()
-            .map(|w| w.join().expect("re-read does not panic"))
+            .map(|w| w.join().expect("workers do not panic"))
             .collect()
     });
-    let mut out = vec![None; wanted.len()];
-    for (i, case) in found.into_iter().flatten() {
-        out[i] = Some(case);
+    let mut out: Vec<Option<T>> = (0..n).map(|_| None).collect();
+    for (i, value) in found.into_iter().flatten() {
+        out[i] = Some(value);
     }
     out
 }
@@ -804,53 +815,34 @@ pub fn kept_lines(lines: &Lines, wanted: &[(u32, u32)]) -> Vec<Option<Vec<u8>>> 
         }
     }
     let jobs: Vec<Vec<usize>> = by_part.into_values().collect();
-    let next = AtomicUsize::new(0);
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let found: Vec<Vec<(usize, Vec<u8>)>> = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..threads.min(jobs.len()))
-            .map(|_| {
-                s.spawn(|| {
-                    let mut got = Vec::new();
-                    let mut starts = Vec::new();
-                    while let Some(asked) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        let mut asked = asked.clone();
-                        asked.sort_unstable_by_key(|&i| wanted[i]);
-                        let file_of = |i: usize| wanted[i].0;
-                        let first = lines.of_file(file_of(asked[0]) as usize);
-                        let Some(raw) = first.and_then(|at| lines.inflate_part(at)) else {
-                            continue;
-                        };
-                        for same_file in asked.chunk_by(|&a, &b| file_of(a) == file_of(b)) {
-                            let at = lines.of_file(file_of(same_file[0]) as usize);
-                            let Some(text) = at.and_then(|at| raw.get(at.start..at.start + at.len))
-                            else {
-                                continue;
-                            };
-                            starts.clear();
-                            starts.push(0);
-                            starts.extend(memchr::memchr_iter(b'\n', text).map(|at| at + 1));
-                            for &i in same_file {
-                                let n = wanted[i].1 as usize;
-                                if let (Some(&a), Some(&b)) = (starts.get(n), starts.get(n + 1)) {
-                                    got.push((i, text[a..b - 1].to_vec()));
-                                }
-                            }
-                        }
+    let file_of = |i: usize| wanted[i].0;
+    gather(
+        &jobs,
+        wanted.len(),
+        |asked, starts: &mut Vec<usize>, got| {
+            let mut asked = asked.clone();
+            asked.sort_unstable_by_key(|&i| wanted[i]);
+            let first = lines.of_file(file_of(asked[0]) as usize);
+            let Some(raw) = first.and_then(|at| lines.inflate_part(at)) else {
+                return;
+            };
+            for same_file in asked.chunk_by(|&a, &b| file_of(a) == file_of(b)) {
+                let at = lines.of_file(file_of(same_file[0]) as usize);
+                let Some(text) = at.and_then(|at| raw.get(at.start..at.start + at.len)) else {
+                    continue;
+                };
+                starts.clear();
+                starts.push(0);
+                starts.extend(memchr::memchr_iter(b'\n', text).map(|at| at + 1));
+                for &i in same_file {
+                    let n = wanted[i].1 as usize;
+                    if let (Some(&a), Some(&b)) = (starts.get(n), starts.get(n + 1)) {
+                        got.push((i, text[a..b - 1].to_vec()));
                     }
-                    got
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| w.join().expect("reading kept lines does not panic"))
-            .collect()
-    });
-    let mut out = vec![None; wanted.len()];
-    for (i, line) in found.into_iter().flatten() {
-        out[i] = Some(line);
-    }
-    out
+                }
+            }
+        },
+    )
 }
 
 /// Parse an attempt the way argparse's `type=int` does.
