@@ -814,14 +814,19 @@ pub fn kept_lines(lines: &Lines, wanted: &[(u32, u32)]) -> Vec<Option<Vec<u8>>> 
                 .push(i);
         }
     }
-    let jobs: Vec<Vec<usize>> = by_part.into_values().collect();
+    // Each part's cases by file and position, so a file's lines are indexed once.
+    let jobs: Vec<Vec<usize>> = by_part
+        .into_values()
+        .map(|mut asked| {
+            asked.sort_unstable_by_key(|&i| wanted[i]);
+            asked
+        })
+        .collect();
     let file_of = |i: usize| wanted[i].0;
     gather(
         &jobs,
         wanted.len(),
         |asked, starts: &mut Vec<usize>, got| {
-            let mut asked = asked.clone();
-            asked.sort_unstable_by_key(|&i| wanted[i]);
             let first = lines.of_file(file_of(asked[0]) as usize);
             let Some(raw) = first.and_then(|at| lines.inflate_part(at)) else {
                 return;

@@ -6,15 +6,20 @@ mod common;
 
 use common::*;
 
-#[test]
-fn small_profile_matches_reference() {
-    let r = run_pipeline(
+/// The `small` profile (gen_run.py's default seed) loaded for the main branch.
+fn small_profile_run() -> Run {
+    run_pipeline(
         &project("tests/golden/small/bucket"),
         "12345678901",
         "1",
         "main",
         "pytorch/pytorch",
-    );
+    )
+}
+
+#[test]
+fn small_profile_matches_reference() {
+    let r = small_profile_run();
     assert_eq!(r.run.totals.cases, 5000);
     assert_eq!(r.run.totals.files, 40);
     assert!(r.run.problems.is_empty(), "{:?}", r.run.problems);
@@ -200,13 +205,7 @@ fn rerun_cases_read_again_from_the_reports_match_too() {
 /// test_run object (what the reruns document builds on).
 #[test]
 fn kept_lines_read_back_by_file_and_position() {
-    let r = run_pipeline(
-        &project("tests/golden/small/bucket"),
-        "12345678901",
-        "1",
-        "main",
-        "pytorch/pytorch",
-    );
+    let r = small_profile_run();
     let test_run = r
         .objects
         .iter()
