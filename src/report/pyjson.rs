@@ -38,59 +38,23 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
-    // Nearly every name, classname and file needs no escape: one test, one copy.
-    if !has_special(bytes) {
+    // Nearly every name, classname and file needs no escape: one test, one copy. (From 16
+    // bytes the loop below costs as little, and scans a text with escapes only once.)
+    if bytes.len() < 16 && !has_special(bytes) {
         out.extend_from_slice(bytes);
         out.push(b'"');
         return;
     }
+    // Long texts (tracebacks, stdout) escape a newline or quote every few dozen bytes: each
+    // plain run is found in one vector scan and copied whole.
     let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        // Skip 32 plain bytes at a time (long tracebacks and stdout are mostly plain): a
-        // branch-free test over a fixed block, which the compiler turns into vector compares.
-        while let Some(block) = bytes.get(i..i + 32) {
-            if block.iter().fold(false, |any, &b| any | special(b)) {
-                break;
-            }
-            i += 32;
-        }
-        // Then eight at a time.
-        while let Some(word) = bytes.get(i..i + 8) {
-            if needs_escape(u64::from_le_bytes(word.try_into().expect("8 bytes"))) {
-                break;
-            }
-            i += 8;
-        }
-        // A short rest (most keys and values are short): one word test, on the string's last
-        // eight bytes (those before `i` were plain, or this only falls back to the loop), or
-        // for a shorter string its bytes padded with spaces, built in a register (a copy to
-        // the stack and a word load would stall on store forwarding).
-        if bytes.len() - i < 8 {
-            let word = match bytes.len().checked_sub(8) {
-                Some(from) => u64::from_le_bytes(bytes[from..].try_into().expect("8 bytes")),
-                None => bytes
-                    .iter()
-                    .enumerate()
-                    .fold(0x2020_2020_2020_2020, |w, (k, &b)| {
-                        (w & !(0xff << (8 * k))) | (u64::from(b) << (8 * k))
-                    }),
-            };
-            if !needs_escape(word) {
-                break;
-            }
-        }
-        let Some(&b) = bytes.get(i) else { break };
-        let esc = ESCAPE[usize::from(b)];
-        if esc == 0 {
-            i += 1;
-            continue;
-        }
-        // Copy the run of plain bytes before this one in one go.
+    loop {
+        let mut i = next_special(bytes, start);
         out.extend_from_slice(&bytes[start..i]);
-        match esc {
+        let Some(&b) = bytes.get(i) else { break };
+        match ESCAPE[usize::from(b)] {
             b'u' => {
-                write_u16_escape(out, u16::from(bytes[i]));
+                write_u16_escape(out, u16::from(b));
                 i += 1;
             }
             b'N' => {
@@ -109,73 +73,88 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
         }
         start = i;
     }
-    out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
 }
 
-/// Whether any byte of `bytes` is [`special`]: 16 bytes at a time (the last block overlaps
-/// the one before), or in words for strings shorter than 16.
-fn has_special(bytes: &[u8]) -> bool {
+/// The index of the first [`special`] byte of `bytes` at or after `from` (its length when
+/// there is none): 16 bytes a step, the last step overlapping the one before.
+#[inline]
+fn next_special(bytes: &[u8], from: usize) -> usize {
     let n = bytes.len();
-    if n < 16 {
-        return match n.checked_sub(8) {
-            Some(last) => {
-                needs_escape(u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")))
-                    || needs_escape(u64::from_le_bytes(
-                        bytes[last..].try_into().expect("8 bytes"),
-                    ))
+    #[cfg(target_arch = "x86_64")]
+    if n >= 16 {
+        let mut at = from;
+        while at + 16 <= n {
+            let mask = special_mask(bytes, at);
+            if mask != 0 {
+                return at + mask.trailing_zeros() as usize;
             }
-            // Padded with spaces, built in a register (see write_str's short rest).
-            None => needs_escape(
-                bytes
-                    .iter()
-                    .enumerate()
-                    .fold(0x2020_2020_2020_2020, |w, (k, &b)| {
-                        (w & !(0xff << (8 * k))) | (u64::from(b) << (8 * k))
-                    }),
-            ),
+            at += 16;
+        }
+        if at >= n {
+            return n;
+        }
+        // The last 16 bytes, of which those before `at` were already seen plain.
+        let mask = special_mask(bytes, n - 16) >> (at - (n - 16));
+        return if mask != 0 {
+            at + mask.trailing_zeros() as usize
+        } else {
+            n
         };
     }
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::*;
-        // SAFETY: SSE2 is part of every x86_64 CPU; every load reads bytes[at..at + 16]
-        // with at + 16 <= n.
-        unsafe {
-            let (quote, backslash, del, space) = (
-                _mm_set1_epi8(b'"' as i8),
-                _mm_set1_epi8(b'\\' as i8),
-                _mm_set1_epi8(0x7f),
-                _mm_set1_epi8(0x20),
-            );
-            let block = |at: usize| {
-                let v = _mm_loadu_si128(bytes.as_ptr().add(at).cast());
-                // Signed: bytes from 0x80 up are negative, so "below space" takes in every
-                // non-ASCII byte too.
-                _mm_or_si128(
-                    _mm_or_si128(_mm_cmplt_epi8(v, space), _mm_cmpeq_epi8(v, quote)),
-                    _mm_or_si128(_mm_cmpeq_epi8(v, backslash), _mm_cmpeq_epi8(v, del)),
-                )
-            };
-            let mut any = block(n - 16);
-            let mut at = 0;
-            while at + 16 < n {
-                any = _mm_or_si128(any, block(at));
-                at += 16;
-            }
-            _mm_movemask_epi8(any) != 0
-        }
+    bytes[from..]
+        .iter()
+        .position(|&b| special(b))
+        .map_or(n, |k| from + k)
+}
+
+/// One bit per byte of `bytes[at..at + 16]`, set where it is [`special`].
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn special_mask(bytes: &[u8], at: usize) -> u32 {
+    use std::arch::x86_64::*;
+    assert!(at + 16 <= bytes.len());
+    // SAFETY: SSE2 is part of every x86_64 CPU; the load reads bytes[at..at + 16], checked
+    // in bounds just above.
+    unsafe {
+        let v = _mm_loadu_si128(bytes.as_ptr().add(at).cast());
+        // Signed: bytes from 0x80 up are negative, so "below space" takes in every non-ASCII
+        // byte too.
+        let hit = _mm_or_si128(
+            _mm_or_si128(
+                _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8)),
+            ),
+            _mm_or_si128(
+                _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8)),
+                _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)),
+            ),
+        );
+        _mm_movemask_epi8(hit) as u32
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        bytes
-            .chunks(8)
-            .map(|c| {
-                let mut w = [b' '; 8];
-                w[..c.len()].copy_from_slice(c);
-                u64::from_le_bytes(w)
-            })
-            .any(needs_escape)
+}
+
+/// Whether any byte of a string shorter than 16 bytes is [`special`]: one or two word
+/// tests (the second overlapping the first).
+fn has_special(bytes: &[u8]) -> bool {
+    debug_assert!(bytes.len() < 16);
+    match bytes.len().checked_sub(8) {
+        Some(last) => {
+            needs_escape(u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")))
+                || needs_escape(u64::from_le_bytes(
+                    bytes[last..].try_into().expect("8 bytes"),
+                ))
+        }
+        // Padded with spaces, built in a register (a copy to the stack and a word load
+        // would stall on store forwarding).
+        None => needs_escape(
+            bytes
+                .iter()
+                .enumerate()
+                .fold(0x2020_2020_2020_2020, |w, (k, &b)| {
+                    (w & !(0xff << (8 * k))) | (u64::from(b) << (8 * k))
+                }),
+        ),
     }
 }
 
@@ -1027,6 +1006,16 @@ mod tests {
             out
         };
         let plain = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_./ -";
+        // Two escapes anywhere in strings around the block size: the scan goes on after each.
+        for len in 0..40 {
+            let base = &plain[..len];
+            for a in 0..=len {
+                for b in a..=len {
+                    let s = format!("{}\n{}é{}", &base[..a], &base[a..b], &base[b..]);
+                    assert_eq!(text(|o| write_str(o, &s)), reference(&s), "{s:?}");
+                }
+            }
+        }
         for len in 0..plain.len() {
             let base = &plain[..len];
             assert_eq!(text(|o| write_str(o, base)), reference(base), "{base:?}");

@@ -327,11 +327,21 @@ pub fn invoking_file_summary(cases: &CaseTable, g: &Grouping) -> Vec<u8> {
     // a million groups. NaN-like values (a unique part) are looked up every time.
     let mut by_id: FxHashMap<(u32, ValueId), usize> = FxHashMap::default();
     let mut unique = 0u64;
+    // Neighbouring groups nearly always share their entry: the last one found is tried
+    // before the map.
+    let mut last: Option<((u32, ValueId), usize)> = None;
     for group in &g.groups {
         let first = group.first as usize;
         let id = cases.file[first];
-        let i = match by_id.get(&(group.build_config, id)) {
-            Some(&i) => i,
+        let key = (group.build_config, id);
+        let i = match last
+            .filter(|l| l.0 == key)
+            .or_else(|| by_id.get(&key).map(|&i| (key, i)))
+        {
+            Some((_, i)) => {
+                last = Some((key, i));
+                i
+            }
             None => {
                 let file = cases.value_or(id, "NoFile");
                 let part = SummaryKeyPart::of(Some(&file), &mut || {

@@ -92,10 +92,34 @@ impl SummaryRow {
         o
     }
 
-    /// The row as one JSON line (with its newline), NaN/Inf cleaned.
+    /// The row as one JSON line (with its newline), NaN/Inf cleaned: what writing
+    /// [`Self::to_object`] gives, without building it (its keys need no escapes).
     pub fn write_line(&self, out: &mut Vec<u8>) {
-        pyjson::write_value(out, &Value::Object(self.to_object()));
-        out.push(b'\n');
+        let texts = [
+            (&b"{\"file\": "[..], &self.file),
+            (b", \"classname\": ", &self.classname),
+            (b", \"job_id\": ", &self.job_id),
+            (b", \"workflow_id\": ", &self.workflow_id),
+            (b", \"workflow_run_attempt\": ", &self.workflow_run_attempt),
+            (b", \"invoking_file\": ", &self.invoking_file),
+        ];
+        for (key, v) in texts {
+            out.extend_from_slice(key);
+            pyjson::write_value(out, v);
+        }
+        for (key, n) in [
+            (&b", \"tests\": "[..], self.tests),
+            (b", \"failures\": ", self.failures),
+            (b", \"errors\": ", self.errors),
+            (b", \"skipped\": ", self.skipped),
+            (b", \"successes\": ", self.successes),
+        ] {
+            out.extend_from_slice(key);
+            pyjson::write_value(out, &Value::Int(n as i64));
+        }
+        out.extend_from_slice(b", \"time\": ");
+        pyjson::write_value(out, &Value::Float(self.time));
+        out.extend_from_slice(b"}\n");
     }
 }
 
@@ -224,6 +248,37 @@ impl Summary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_is_its_object_written() {
+        let row = |file: Value, time: f64| SummaryRow {
+            file,
+            classname: Value::Null,
+            job_id: Value::BigInt("123456789012345678901234567890".into()),
+            workflow_id: Value::Str("7".into()),
+            workflow_run_attempt: Value::Int(2),
+            invoking_file: Value::Str("caf\u{e9} \"q\"\n".into()),
+            tests: 5,
+            failures: 1,
+            errors: 0,
+            skipped: u64::MAX,
+            successes: 3,
+            time,
+        };
+        for r in [
+            row(Value::Str("a.py".into()), 0.1 + 0.2),
+            row(Value::Float(f64::NAN), f64::NAN),
+            row(Value::List(vec![Value::Int(1)]), f64::NEG_INFINITY),
+            row(Value::Int(-3), -0.0),
+        ] {
+            let mut line = Vec::new();
+            r.write_line(&mut line);
+            let mut expected = Vec::new();
+            pyjson::write_value(&mut expected, &Value::Object(r.to_object()));
+            expected.push(b'\n');
+            assert_eq!(String::from_utf8(line), String::from_utf8(expected));
+        }
+    }
 
     fn enrich() -> Enrichment {
         Enrichment {
