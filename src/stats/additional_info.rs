@@ -422,27 +422,32 @@ pub fn invoking_file_summary(cases: &CaseTable, g: &Grouping) -> Vec<u8> {
     body
 }
 
-/// `additional_info/test_status`: one line per group of `range` (of `g.groups`), each
-/// handed to `emit` (the body has a line per test of the run: it is compressed as it goes,
-/// in ranges on several threads). Returns the line count.
-/// `values_json` is [`values_json`] of `cases`, made once for all ranges.
-pub fn test_status(
-    cases: &CaseTable,
-    g: &Grouping,
-    values_json: &[Vec<u8>],
-    range: std::ops::Range<usize>,
-    emit: &mut dyn FnMut(&[u8]),
-) -> u64 {
-    // Each build's short job name, already a JSON string.
-    let short: Vec<Vec<u8>> = (0..g.builds.len())
-        .map(|bc| {
-            let (build, config) = &g.builds[bc];
+/// Each build's short job name (`<build> / test (<config>)`) as a JSON string, by build
+/// index: what [`test_status`] writes.
+pub fn short_job_names(g: &Grouping) -> Vec<Vec<u8>> {
+    g.builds
+        .iter()
+        .map(|(build, config)| {
             let mut text = Vec::new();
             pyjson::write_str(&mut text, &format!("{build} / test ({config})"));
             text
         })
-        .collect();
-    let mut line = Vec::new();
+        .collect()
+}
+
+/// The `additional_info/test_status` lines of the groups in `range`, appended to `out`
+/// (the body has a line per test of the run: it is written straight into the buffer it is
+/// compressed from, a range at a time on several threads). Returns the line count.
+/// `values_json` is [`values_json`] of `cases` and `short` is [`short_job_names`] of `g`,
+/// each made once for all ranges.
+pub fn test_status(
+    cases: &CaseTable,
+    g: &Grouping,
+    values_json: &[Vec<u8>],
+    short: &[Vec<u8>],
+    range: std::ops::Range<usize>,
+    out: &mut Vec<u8>,
+) -> u64 {
     let groups = &g.groups[range];
     for group in groups {
         let (mut failure, mut success) = (false, false);
@@ -467,28 +472,26 @@ pub fn test_status(
         };
         // The dict the reference dumps, written as `write_object_with` would write it
         // (its keys and statuses need no escapes) without building it.
-        line.clear();
-        line.extend_from_slice(b"{\"short_job_name\": ");
-        line.extend_from_slice(&short[group.build_config as usize]);
-        line.extend_from_slice(b", \"file\": ");
+        out.extend_from_slice(b"{\"short_job_name\": ");
+        out.extend_from_slice(&short[group.build_config as usize]);
+        out.extend_from_slice(b", \"file\": ");
         match values_json.get(cases.file[group.first as usize] as usize) {
-            Some(json) => line.extend_from_slice(json),
-            None => pyjson::write_str(&mut line, "NoFile"),
+            Some(json) => out.extend_from_slice(json),
+            None => pyjson::write_str(out, "NoFile"),
         }
-        line.extend_from_slice(b", \"name\": ");
+        out.extend_from_slice(b", \"name\": ");
         // The reference reads `tests[-1]["name"]` (a case without a name would crash it).
         match cases.name_str(group.last as usize) {
-            Some(name) => pyjson::write_str(&mut line, name),
+            Some(name) => pyjson::write_str(out, name),
             None => pyjson::write_value_with(
-                &mut line,
+                out,
                 &cases.name_or(group.last as usize, "NoName"),
                 NonFinite::Literal,
             ),
         }
-        line.extend_from_slice(b", \"status\": \"");
-        line.extend_from_slice(status.as_bytes());
-        line.extend_from_slice(b"\"}\n");
-        emit(&line);
+        out.extend_from_slice(b", \"status\": \"");
+        out.extend_from_slice(status.as_bytes());
+        out.extend_from_slice(b"\"}\n");
     }
     groups.len() as u64
 }

@@ -268,7 +268,13 @@ impl ChunkedGzip {
     }
 
     pub fn write(&mut self, bytes: &[u8]) {
-        self.pending.extend_from_slice(bytes);
+        self.write_with(|pending| pending.extend_from_slice(bytes));
+    }
+
+    /// Let `f` append to the uncompressed bytes in place (no copy of its own to make); a
+    /// piece of a few hundred KiB at most keeps chunks near their size.
+    pub fn write_with(&mut self, f: impl FnOnce(&mut Vec<u8>)) {
+        f(&mut self.pending);
         if self.pending.len() >= Self::CHUNK {
             self.flush();
         }

@@ -187,6 +187,7 @@ fn test_status_body(run: &LoadedRun, grouping: &info::Grouping, level: u32) -> (
         .map(|s| s..(s + RANGE).min(n))
         .collect();
     let values_json = info::values_json(&run.cases);
+    let short = info::short_job_names(grouping);
     let next = std::sync::atomic::AtomicUsize::new(0);
     let threads = std::thread::available_parallelism().map_or(2, |t| t.get());
     let mut parts: Vec<(usize, GzipBuilder, u64)> = std::thread::scope(|s| {
@@ -198,13 +199,22 @@ fn test_status_body(run: &LoadedRun, grouping: &info::Grouping, level: u32) -> (
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(range) = ranges.get(i) else { break };
                         let mut body = ChunkedGzip::new(level);
-                        let docs = info::test_status(
-                            &run.cases,
-                            grouping,
-                            &values_json,
-                            range.clone(),
-                            &mut |l| body.write(l),
-                        );
+                        let mut docs = 0;
+                        // Lines go straight into the body's buffer, 2,048 groups (a few
+                        // hundred KiB) at a time.
+                        for from in range.clone().step_by(2048) {
+                            let groups = from..(from + 2048).min(range.end);
+                            body.write_with(|out| {
+                                docs += info::test_status(
+                                    &run.cases,
+                                    grouping,
+                                    &values_json,
+                                    &short,
+                                    groups,
+                                    out,
+                                );
+                            });
+                        }
                         done.push((i, body.finish(), docs));
                     }
                     done
