@@ -73,8 +73,8 @@ impl QuickDeflate {
         // Positions are probed two a step, from one 8-byte load and the byte after it (the
         // last eight bytes are literals): the second is probed, and entered, only when the
         // first does not match, so the table and the output are those of one position a
-        // step, with half the loop's turns through literal runs (~4% faster). Matches are
-        // extended 32 bytes at a time, then 16, 8, and 1 near the end.
+        // step (but for the end), with half the loop's turns through literal runs (~4%
+        // faster). Matches are extended 32 bytes at a time, then 16, 8, and 1 near the end.
         while i + 9 <= n {
             let word = read_u64(raw, i);
             let cur = word & MIN_MASK;
