@@ -3,7 +3,8 @@
 # a bare quick-xml tokenization pass over the same zips (examples/floor.rs), in the same run.
 #
 #   bench/run.sh [profile] [repeats]      (default: pytorch 5)
-#   WITH_REFERENCE=1 bench/run.sh small   also time the Python reference (needs ../shared)
+#   REFERENCE=path/to/runner.py bench/run.sh small   also time the Python reference runner
+#                                   (PyTorch's functions) and compare its objects byte for byte
 #
 # Reports the minimum wall time of the repeats (the machine is shared; the minimum is the
 # least disturbed run) and the largest peak RSS.
@@ -36,15 +37,15 @@ printf '%-44s %8.2f %7d MB\n' "floor: inflate + quick-xml tokenize" "$min_floor"
 printf '%-44s %8.2f %7d MB\n' "testscope --upload --out-dir (all 7 objects)" "$min_up" $((rss_up / 1024))
 python3 -c "print(f'ratio to floor: {$min_up / $min_floor:.1f}x')"
 
-if [ "${WITH_REFERENCE:-0}" = 1 ]; then
-  ref="../shared/bench/reference.py"
-  [ -f "$ref" ] || { echo "no $ref" >&2; exit 1; }
+if [ -n "${REFERENCE:-}" ]; then
+  ref="$REFERENCE"
+  [ -f "$ref" ] || { echo "REFERENCE: no file $ref" >&2; exit 1; }
   rm -rf "$out/ref-$profile"
   time_of "$out/t" python3 "$ref" --bucket-dir "$run" --run-id "$run_id" \
       --attempt "$attempt" --head-branch main --head-repository pytorch/pytorch \
       --job-names "$run/job-names.json" --out-dir "$out/ref-$profile"
   read -r s m < "$out/t"
-  printf '%-44s %8.2f %7d MB (parent only)\n' "reference.py (the seed's Python)" "$s" $((m / 1024))
+  printf '%-44s %8.2f %7d MB (parent only)\n' "Python reference (PyTorch's functions)" "$s" $((m / 1024))
   for c in test_run_summary failed_test_runs test_run additional_info/reruns \
       additional_info/td_exclusions additional_info/invoking_file_summary additional_info/test_status; do
     f="ossci-raw-job-status/$c/$run_id/$attempt"

@@ -9,8 +9,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/testscope-target}"
 out="bench/out"
 mkdir -p "$out"
 
+cargo build --release --locked -p testscope-gen >&2
 # shellcheck disable=SC2086
-cargo build --release --locked --bin testscope-gen $BUILD >&2
+cargo build --release --locked $BUILD >&2
 bin="$CARGO_TARGET_DIR/release"
 run="$out/$profile"
 if [ ! -d "$run/gha-artifacts" ]; then

@@ -3,15 +3,16 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
+use testscope::codec::gzip::DeflateChunk;
 use testscope::load::{LoadOptions, Progress, load};
-use testscope::report::{Enrichment, Value, parse_report, pyjson};
+use testscope::py::json as pyjson;
+use testscope::report::{Enrichment, Value, parse_report};
 use testscope::source::{LocalSpec, ZipLimits, discover};
-use testscope::upload::gzip::DeflateChunk;
 
 fn small_run() -> (tempfile::TempDir, LocalSpec) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let opts = testscope::sample::GenOptions::profile("small").expect("profile");
-    testscope::sample::generate(&opts, dir.path()).expect("generate");
+    let opts = testscope_gen::GenOptions::profile("small").expect("profile");
+    testscope_gen::generate(&opts, dir.path()).expect("generate");
     let spec = LocalSpec {
         path: dir.path().to_path_buf(),
         circleci: false,

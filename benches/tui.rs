@@ -44,15 +44,15 @@ fn run_dir(profile: &str) -> PathBuf {
         let opts = match profile {
             // `cargo test --all-targets` runs each benchmark once: a run just big enough
             // for the Cases view to be filtered on a worker (24,000 cases), quick to make.
-            "smoke" => testscope::sample::GenOptions {
+            "smoke" => testscope_gen::GenOptions {
                 cases_per_file: 600,
-                ..testscope::sample::GenOptions::profile("small").expect("a known profile")
+                ..testscope_gen::GenOptions::profile("small").expect("a known profile")
             },
-            p => testscope::sample::GenOptions::profile(p).expect("a known profile"),
+            p => testscope_gen::GenOptions::profile(p).expect("a known profile"),
         };
         let tmp = out.join(format!(".{profile}.tmp{}", std::process::id()));
         eprintln!("generating the {profile} profile into {}", dir.display());
-        testscope::sample::generate(&opts, &tmp).expect("generate the run");
+        testscope_gen::generate(&opts, &tmp).expect("generate the run");
         if dir.exists() {
             std::fs::remove_dir_all(&dir).expect("remove a partial run");
         }

@@ -40,7 +40,7 @@ fn main() {
 
     let started = Instant::now();
     let cli = Cli::parse_from(std::iter::once("testscope".into()).chain(std::env::args().skip(1)));
-    if let Err(e) = testscope::headless::check_source(&cli) {
+    if let Err(e) = testscope::config::check_source(&cli) {
         eprintln!("tui_load: {e:#}");
         std::process::exit(1);
     }

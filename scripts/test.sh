@@ -15,4 +15,4 @@ command -v cargo >/dev/null || { echo "cargo not found: install Rust (https://ru
 command -v python3 >/dev/null || { echo "python3 not found: needed to install the S3 test servers" >&2; exit 1; }
 scripts/s3-servers.sh install all
 
-cargo test --locked --all-targets "$@"
+cargo test --locked --workspace --all-targets "$@"

@@ -1,4 +1,4 @@
-//! Command-line flags: the seed's names (`--workflow-run-id`, `--workflow-run-attempt`,
+//! Command-line flags: PyTorch's script's names (`--workflow-run-id`, `--workflow-run-attempt`,
 //! `--head-branch`, `--head-repository`, `--circleci`) so CI can swap the script for the
 //! binary, plus testscope's own. Completions and the man page are generated from this.
 
@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{CommandFactory, Parser, ValueEnum};
 
-use crate::source::s3::DEFAULT_ARTIFACTS_BUCKET;
+use crate::source::bucket::DEFAULT_ARTIFACTS_BUCKET;
 use crate::upload::plan::DEFAULT_STATS_BUCKET;
 
 #[derive(Debug, Clone, Parser)]
@@ -45,7 +45,7 @@ pub struct Cli {
     #[arg(long, value_name = "N")]
     pub workflow_run_attempt: Option<String>,
 
-    /// Head branch of the workflow (test_run is uploaded for main and trunk/<sha>).
+    /// Head branch of the workflow (test_run is uploaded for main and trunk/SHA).
     #[arg(long, value_name = "BRANCH")]
     pub head_branch: Option<String>,
 
@@ -53,12 +53,12 @@ pub struct Cli {
     #[arg(long, value_name = "OWNER/REPO")]
     pub head_repository: Option<String>,
 
-    /// The older seed's mode: read **/test/test-reports/**/*.xml below PATH (default: the
+    /// The older script's mode: read **/test/test-reports/**/*.xml below PATH (default: the
     /// current folder).
     #[arg(long)]
     pub circleci: bool,
 
-    /// Write each object to DIR/<bucket>/<key> (gzip bodies).
+    /// Write each object to DIR/BUCKET/KEY (gzip bodies).
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
 
@@ -80,7 +80,7 @@ pub struct Cli {
     #[arg(long)]
     pub strict: bool,
 
-    /// JSON file mapping job id to GitHub job name (as reference.py's --job-names); used
+    /// JSON file mapping job id to GitHub job name (as PyTorch's tooling writes it); used
     /// instead of asking GitHub.
     #[arg(long, value_name = "FILE")]
     pub job_names: Option<PathBuf>,
@@ -99,7 +99,7 @@ pub struct Cli {
     pub stats_bucket: String,
 
     /// Bucket the run's artifacts are read from when no PATH is given (S3 source:
-    /// s3://BUCKET/<artifacts repo>/<run id>/<attempt>/artifact/).
+    /// s3://BUCKET/OWNER/REPO/RUN_ID/ATTEMPT/artifact/).
     #[arg(long, value_name = "BUCKET", default_value = DEFAULT_ARTIFACTS_BUCKET)]
     pub artifacts_bucket: String,
 
@@ -136,7 +136,7 @@ pub struct Cli {
     pub max_zip_total_mib: u64,
 
     /// Gzip level of the uploaded bodies, 1 (fastest) to 9 (smallest).
-    #[arg(long, value_name = "LEVEL", default_value_t = crate::upload::gzip::DEFAULT_LEVEL,
+    #[arg(long, value_name = "LEVEL", default_value_t = crate::codec::gzip::DEFAULT_LEVEL,
           value_parser = clap::value_parser!(u32).range(1..=9))]
     pub gzip_level: u32,
 
@@ -187,12 +187,12 @@ impl Cli {
     }
 
     /// How to reach S3; credentials and region come from the AWS chain.
-    pub fn s3_settings(&self) -> crate::s3::S3Settings {
-        crate::s3::S3Settings {
+    pub fn s3_settings(&self) -> crate::s3_client::S3Settings {
+        crate::s3_client::S3Settings {
             endpoint: self.s3_endpoint.clone(),
             path_style: self.s3_path_style,
             timeout: std::time::Duration::from_secs(self.s3_timeout),
-            ..crate::s3::S3Settings::default()
+            ..crate::s3_client::S3Settings::default()
         }
     }
 

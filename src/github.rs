@@ -1,4 +1,4 @@
-//! GitHub job-name lookup: `job_id -> name` for `additional_info` (spec batch-path §6).
+//! GitHub job-name lookup: `job_id -> name` for `additional_info` (docs/compatibility.md section 6).
 //!
 //! This module owns every call to the GitHub REST API: the request
 //! (`GET {api}/repos/{owner/repo}/actions/jobs/{id}`), its headers and token, bounded

@@ -3,10 +3,11 @@
 use clap::Parser;
 
 use testscope::cli::Cli;
-use testscope::headless::{self, Exit, exit};
+use testscope::config::{Exit, exit};
+use testscope::headless;
 
 // Parsing allocates many small strings on every core; mimalloc handles that far better
-// than the system allocator (measured: malloc/free were a quarter of the profile).
+// than the system allocator (malloc/free dominate a profile of `bench/run.sh` without it).
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -2,13 +2,13 @@
 //! (summary rows, failed lines, compressed test_run chunks) and what a person triages with
 //! (per-file outcomes, problems, totals), not a million case trees.
 
+use crate::codec::gzip::{DeflateChunk, PartAt};
 use crate::report::{Object, Value};
 use crate::source::{AuxFile, ReportFile};
 use crate::stats::cases::CaseTable;
 use crate::stats::{CaseStatus, SummaryRow};
-use crate::upload::gzip::{DeflateChunk, PartAt};
 
-/// Something that went wrong with the input; spec section 8 says how each is handled.
+/// Something that went wrong with the input; docs/compatibility.md section 8 says how each is handled.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Problem {
     /// The file (or zip) concerned, as the user can find it.
@@ -37,7 +37,7 @@ impl ProblemKind {
 /// One report file's outcome.
 #[derive(Debug, Clone)]
 pub struct FileInfo {
-    /// Path relative to the download folder (spec section 7 order key).
+    /// Path relative to the download folder (docs/compatibility.md section 7 order key).
     pub rel: String,
     /// Where it was read from (zip!entry or disk path).
     pub origin: String,
@@ -54,7 +54,7 @@ pub struct FileInfo {
     /// Its `failed_test_runs` documents (cases with a failure, error or rerun).
     pub failed_docs: u64,
     pub error: Option<String>,
-    /// From the path's first component (spec section 2): Null, Int or BigInt.
+    /// From the path's first component (docs/compatibility.md section 2): Null, Int or BigInt.
     pub job_id: Value,
 }
 
@@ -164,7 +164,7 @@ pub fn display_value(v: &Value) -> String {
         Value::Null => String::new(),
         other => {
             let mut out = Vec::new();
-            crate::report::pyjson::write_value(&mut out, other);
+            crate::py::json::write_value(&mut out, other);
             String::from_utf8_lossy(&out).into_owned()
         }
     }
@@ -194,7 +194,7 @@ pub struct LoadedRun {
     pub files: Vec<FileInfo>,
     pub summary: Vec<SummaryRow>,
     /// The `failed_test_runs` lines, unless the load was asked not to keep them
-    /// (`LoadOptions::keep_failed`; [`crate::load::failed_lines`] reads them again).
+    /// (`LoadOptions::keep_failed`; `reread::lines_again` reads them again).
     pub failed: Option<Lines>,
     /// Every case, when the load was asked to keep them (`LoadOptions::keep_test_run`).
     pub test_run: Option<Lines>,

@@ -70,7 +70,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 }
 
 #[test]
-fn missing_seed_flags_are_a_usage_error() {
+fn missing_upload_flags_are_a_usage_error() {
     let out = testscope()
         .args(["--upload", "--workflow-run-id", "1", "--reports", "."])
         .output()

@@ -1,12 +1,12 @@
-//! Golden tests: testscope's objects decompress to exactly the bytes the reference
-//! (shared/bench/reference.py, the seed's own code) wrote for the same input.
+//! Golden tests: testscope's objects decompress to exactly the bytes PyTorch's own
+//! `upload_test_stats.py` functions wrote for the same input (checked in under tests/golden/).
 #![cfg(feature = "net")] // the binary and tests/common need the default `net` feature
 
 mod common;
 
 use common::*;
 
-/// The `small` profile (gen_run.py's default seed) loaded for the main branch.
+/// The `small` profile loaded for the main branch.
 fn small_profile_run() -> Run {
     run_pipeline(
         &project("tests/golden/small/bucket"),
@@ -130,8 +130,8 @@ fn bundled_sample_matches_reference() {
 #[test]
 fn sample_generator_is_reproducible() {
     let dir = tempfile::tempdir().unwrap();
-    let opts = testscope::sample::GenOptions::profile("sample").unwrap();
-    testscope::sample::generate(&opts, dir.path()).unwrap();
+    let opts = testscope_gen::GenOptions::profile("sample").unwrap();
+    testscope_gen::generate(&opts, dir.path()).unwrap();
     let rel = "gha-artifacts/pytorch/pytorch/1000000001/1/artifact";
     let mut names: Vec<_> = std::fs::read_dir(project("assets/sample-run").join(rel))
         .unwrap()
@@ -225,7 +225,7 @@ fn kept_lines_read_back_by_file_and_position() {
     // Asked in reverse, so the answer's order is the question's, not the files'.
     wanted.reverse();
     let lines = r.run.test_run.as_ref().unwrap();
-    let got = testscope::load::kept_lines(lines, &wanted);
+    let got = testscope::reread::kept_lines(lines, &wanted);
     assert_eq!(got.len(), want.len());
     for (line, w) in got.iter().rev().zip(&want) {
         assert_eq!(line.as_deref(), Some(*w));

@@ -1,6 +1,6 @@
-//! Hostile input (issue 6), through the loader and the headless binary: every bad input of
+//! Hostile input, through the loader and the headless binary: every bad input of
 //! docs/bad-input.md gets its decided outcome (case kept, file skipped and named, or limit
-//! hit), and wherever the reference (shared/bench/reference.py) converts an input, the
+//! hit), and wherever PyTorch's script converts an input, the
 //! uploads equal its output, checked in under tests/hostile/expected/. The corpus is
 //! generated at run time (tests/hostile/corpus.rs); nothing big is checked in.
 #![cfg(feature = "net")] // the binary and tests/common need the default `net` feature
@@ -525,13 +525,15 @@ fn inspection_shows_report_text_inertly() {
     assert!(text.contains("\\x9b31mred\\x9b0m"), "{text}");
 }
 
-/// Not a test of testscope: rebuilds tests/hostile/expected/ by running the reference on the
-/// generated good corpus (`cargo test --test hostile -- --ignored regenerate`).
+/// Not a test of testscope: rebuilds tests/hostile/expected/ by running the Python reference
+/// runner (PyTorch's functions, path in `TESTSCOPE_REFERENCE`) on the generated good corpus
+/// (`cargo test --test hostile -- --ignored regenerate`).
 #[test]
-#[ignore = "rewrites the checked-in expected outputs with shared/bench/reference.py"]
+#[ignore = "rewrites the checked-in expected outputs with the reference runner in $TESTSCOPE_REFERENCE"]
 fn regenerate_expected_with_the_reference() {
     let dir = bucket(&corpus::good_artifacts());
-    let reference = project("../shared/bench/reference.py");
+    let reference = std::env::var_os("TESTSCOPE_REFERENCE")
+        .expect("TESTSCOPE_REFERENCE: the path of the Python reference runner");
     let out = expected_dir();
     let _ = std::fs::remove_dir_all(&out);
     let status = Command::new("python3")

@@ -15,8 +15,8 @@ use std::time::Duration;
 use common::proxy::{Action, Proxy};
 use common::s3::*;
 use common::*;
-use testscope::s3::S3;
-use testscope::source::s3::{FetchProgress, S3Spec};
+use testscope::s3_client::S3;
+use testscope::source::bucket::{FetchProgress, S3Spec};
 use testscope::source::{Listing, ZipLimits};
 use testscope::upload::PlannedObject;
 
@@ -25,7 +25,7 @@ const ARTIFACTS: &str = "gha-artifacts";
 const STATS: &str = "ossci-raw-job-status";
 const PREFIX: &str = "pytorch/pytorch/1000000001/1/artifact/";
 
-/// The seed script's flags for the sample run.
+/// PyTorch's script's flags for the sample run.
 const SEED_FLAGS: [&str; 8] = [
     "--workflow-run-id",
     RUN,
@@ -40,13 +40,13 @@ const SEED_FLAGS: [&str; 8] = [
 /// The bundled sample run, generated afresh into a temporary bucket folder.
 fn sample_run() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let opts = testscope::sample::GenOptions::profile("sample").unwrap();
-    testscope::sample::generate(&opts, dir.path()).unwrap();
+    let opts = testscope_gen::GenOptions::profile("sample").unwrap();
+    testscope_gen::generate(&opts, dir.path()).unwrap();
     dir
 }
 
 /// Put the run's artifacts into the artifacts bucket, keyed as the bucket lays them out.
-fn seed(s3: &S3, run: &Path) -> Vec<String> {
+fn fill_bucket(s3: &S3, run: &Path) -> Vec<String> {
     put_tree(s3, ARTIFACTS, &run.join(ARTIFACTS), "")
 }
 
@@ -129,7 +129,7 @@ fn s3_spec(bucket: &str) -> S3Spec {
     }
 }
 
-/// Seed, inspect, dry-run, upload S3 to S3, read back; the listing from S3 equals the
+/// Fill the bucket, inspect, dry-run, upload S3 to S3, read back; the listing from S3 equals the
 /// local one; `--out-dir` still works with the S3 source; the environment's endpoint
 /// variable works as well as the flag.
 #[test]
@@ -137,13 +137,13 @@ fn sample_run_round_trip_through_seaweedfs() {
     let server = Seaweed::start(&[ARTIFACTS, STATS]);
     let s3 = server.client();
     let run = sample_run();
-    let keys = seed(&s3, run.path());
+    let keys = fill_bucket(&s3, run.path());
     assert_eq!(keys.len(), 6);
     let local = local_objects(run.path());
 
     // The source, in process: the same listing as the bucket on disk, progress complete.
     let progress = FetchProgress::default();
-    let listing = testscope::source::s3::discover(&s3, &s3_spec(ARTIFACTS), &progress).unwrap();
+    let listing = testscope::source::bucket::discover(&s3, &s3_spec(ARTIFACTS), &progress).unwrap();
     assert!(listing.problems.is_empty(), "{:?}", listing.problems);
     assert_eq!(shape(&listing), shape(&local_listing(run.path())));
     assert_eq!(listing.description, format!("s3://{ARTIFACTS}/{PREFIX}"));
@@ -252,7 +252,7 @@ fn listing_past_1000_keys_finds_every_artifact() {
     let server = Seaweed::start(&[ARTIFACTS]);
     let s3 = server.client();
     let run = sample_run();
-    seed(&s3, run.path());
+    fill_bucket(&s3, run.path());
     // Sorted before the real reports, so those are on the second page.
     let extra: Vec<(String, Vec<u8>)> = (0..1100)
         .map(|i| {
@@ -275,7 +275,7 @@ fn listing_past_1000_keys_finds_every_artifact() {
     put_many(&s3, ARTIFACTS, &extra);
 
     let progress = FetchProgress::default();
-    let listing = testscope::source::s3::discover(&s3, &s3_spec(ARTIFACTS), &progress).unwrap();
+    let listing = testscope::source::bucket::discover(&s3, &s3_spec(ARTIFACTS), &progress).unwrap();
     assert!(progress.keys_listed.load(Ordering::Relaxed) > 1100);
     assert_eq!(shape(&listing), shape(&local_listing(run.path())));
     assert_eq!(progress.objects_done.load(Ordering::Relaxed), 7);
@@ -315,7 +315,7 @@ fn wrong_credentials_and_missing_buckets_are_clear_errors() {
     let server = Seaweed::start(&[ARTIFACTS, STATS]);
     let s3 = server.client();
     let run = sample_run();
-    seed(&s3, run.path());
+    fill_bucket(&s3, run.path());
     let wrong_secret = "WrongSecretValue/abcdef0123456789";
 
     for (key, secret, code) in [
@@ -494,7 +494,7 @@ fn injected_faults_are_retried_and_objects_complete() {
     let server = Seaweed::start(&[ARTIFACTS, STATS, "stats-b"]);
     let s3 = server.client();
     let run = sample_run();
-    seed(&s3, run.path());
+    fill_bucket(&s3, run.path());
     let local = local_objects(run.path());
     let proxy = Proxy::start(server.addr(), |h, n| {
         let p = h.path();
@@ -580,9 +580,9 @@ fn sample_run_round_trip_through_moto() {
     let moto = Moto::start(&[ARTIFACTS, STATS]);
     let s3 = moto.client();
     let run = sample_run();
-    seed(&s3, run.path());
+    fill_bucket(&s3, run.path());
     let progress = FetchProgress::default();
-    let listing = testscope::source::s3::discover(&s3, &s3_spec(ARTIFACTS), &progress).unwrap();
+    let listing = testscope::source::bucket::discover(&s3, &s3_spec(ARTIFACTS), &progress).unwrap();
     assert_eq!(shape(&listing), shape(&local_listing(run.path())));
 
     let up = testscope_with(&moto.endpoint(), &moto.access_key, &moto.secret_key)

@@ -5,14 +5,14 @@
 use std::io::Read;
 
 use libfuzzer_sys::fuzz_target;
-use testscope::upload::quick::QuickDeflate;
+use testscope::upload::quick::Level1Deflate;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&cut, raw)) = data.split_first() else {
         return;
     };
     let cut = (usize::from(cut) * raw.len() / 255).min(raw.len());
-    let mut q = QuickDeflate::new();
+    let mut q = Level1Deflate::new();
     let mut stream = Vec::new();
     for chunk in [&raw[..cut], &raw[cut..], raw] {
         q.compress(chunk, &mut stream);

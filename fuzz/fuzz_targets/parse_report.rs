@@ -5,7 +5,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use testscope::report::{Case, Enrichment, Value, parse_cases_each, parse_report, pyjson};
+use testscope::py::json as pyjson;
+use testscope::report::{Case, Enrichment, Value, parse_cases_each, parse_report};
 
 fuzz_target!(|data: &[u8]| {
     let enrich = Enrichment {

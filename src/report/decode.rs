@@ -398,7 +398,7 @@ mod tests {
 
     #[test]
     fn utf8_validation_agrees_with_std() {
-        let mut rng = crate::sample::rng::Rng::new(7);
+        let mut rng = testscope_gen::rng::Rng::new(7);
         let valid: [&[u8]; 3] = [
             b"plain ascii text, long enough to fill a vector ",
             "\u{e9}\u{20ac}\u{1f525}".as_bytes(),
@@ -446,7 +446,7 @@ mod tests {
                 })
                 .map(|(i, _)| i)
         };
-        let mut rng = crate::sample::rng::Rng::new(11);
+        let mut rng = testscope_gen::rng::Rng::new(11);
         let pieces = [
             "a", "\t", "\n", "\r", "\u{1}", "\u{1f}", "\u{fffe}", "\u{ffff}", "\u{fffd}", "\u{ef}",
             " ", "\u{7f}",

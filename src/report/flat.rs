@@ -6,9 +6,10 @@
 
 use std::borrow::Cow;
 
+use super::fields::Fields;
 use super::known::{KeyKind, Known};
-use super::pyjson::{self, NonFinite};
-use super::value::{Fields, Object, Value, ValueRef};
+use crate::py::json::{self as pyjson, NonFinite};
+use crate::py::value::{Object, Value, ValueRef};
 
 /// An attribute value of a flat case.
 #[derive(Debug)]

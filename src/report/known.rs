@@ -1,7 +1,7 @@
 //! The keys of a case the loader reads from every case (the summary's columns, the status
 //! keys, the enrichment's), classified once instead of compared by every reader.
 
-use super::value::ValueRef;
+use crate::py::value::ValueRef;
 
 /// What a key means to the loader.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

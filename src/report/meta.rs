@@ -1,8 +1,8 @@
-//! What a report's path says about its cases (spec section 2): the job id from the first
+//! What a report's path says about its cases (docs/compatibility.md section 2): the job id from the first
 //! path component, the invoking file from the folder holding the report.
 
-use super::pynum::py_int;
-use super::value::Value;
+use crate::py::num::py_int;
+use crate::py::value::Value;
 
 /// `int(parts[0].rpartition("_")[2])`, or null where Python's int() refuses.
 pub fn job_id(first_component: &str) -> Value {

@@ -1,21 +1,24 @@
-//! XML -> test cases: decoding, the streaming converter, Python-exact numbers and JSON.
+//! XML -> test cases: decoding, entities, attributes and the streaming converter that turns
+//! each `<testcase>` into the document PyTorch's script makes (values from [`crate::py`]).
 //! Everything here is pure (bytes in, values out) so it is tested without I/O.
 
 mod attrs;
 pub mod decode;
+pub mod enrich;
 pub mod entities;
+pub mod fields;
 pub mod flat;
 pub mod known;
 pub mod meta;
+mod namespaces;
 pub mod parse;
-pub mod pyjson;
-pub mod pynum;
-pub mod value;
 
+pub use crate::py::{Object, Value, ValueRef};
+pub use enrich::Enrichment;
+pub use fields::Fields;
 pub use flat::FlatCase;
 pub use known::{KeyKind, Known};
-pub use parse::{Case, Enrichment, parse_cases, parse_cases_each, parse_only, parse_report};
-pub use value::{Fields, Object, Value, ValueRef};
+pub use parse::{Case, parse_cases, parse_cases_each, parse_only, parse_report};
 
 use std::fmt;
 

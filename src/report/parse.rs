@@ -11,14 +11,17 @@ use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
 use super::XmlError;
-use super::attrs;
+use super::attrs::{self, attr_value};
 use super::decode::decode_document;
+use super::enrich::Enrichment;
 use super::entities::{Entities, name_len};
 use super::flat::{FlatBuf, FlatCase, FlatValue};
-use super::known::{KeyKind, Known};
-use super::pyjson;
-use super::pynum::{convert_attr, convert_number, py_isspace};
-use super::value::{Fields, Object, Str, Value};
+use super::known::KeyKind;
+use super::namespaces::Namespaces;
+
+use super::fields::Fields;
+use crate::py::num::{convert_attr, convert_number, py_isspace};
+use crate::py::value::{Object, Str, Value};
 
 /// Elements nested deeper than this below a testcase make the file unreadable: the reference
 /// converts them recursively and dies of Python's recursion limit (1000 frames) long before.
@@ -32,107 +35,6 @@ const MIN_COPY_BUDGET: usize = 64 << 20;
 /// Objects with more keys than this are assembled through a hash index: attribute and child
 /// names are attacker-chosen, and a linear search per key would be quadratic.
 const SMALL_OBJECT: usize = 16;
-
-const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
-
-/// What the reference sets on every case after converting it (spec section 3.5).
-#[derive(Debug, Clone)]
-pub struct Enrichment {
-    /// The run id exactly as given on the command line (a JSON string).
-    pub workflow_id: Str,
-    pub attempt: Value,
-    /// `Value::Null`, `Value::Int` or `Value::BigInt`.
-    pub job_id: Value,
-    pub invoking_file: Str,
-}
-
-impl Enrichment {
-    /// The four keys in this order, `d[k] = v` each (one a case already has keeps its place).
-    pub const KEYS: [&'static str; 4] = [
-        "workflow_id",
-        "workflow_run_attempt",
-        "job_id",
-        "invoking_file",
-    ];
-
-    pub fn apply(&self, case: &mut Object) {
-        let values = self.values();
-        // A case rarely has any of these keys: one pass finds out, instead of four lookups.
-        if case.iter().any(|(k, _)| Self::KEYS.contains(&k)) {
-            for (k, v) in Self::KEYS.into_iter().zip(values) {
-                case.insert(k, v);
-            }
-        } else {
-            case.reserve(Self::KEYS.len());
-            for (k, v) in Self::KEYS.into_iter().zip(values) {
-                case.push_unique(k.into(), v);
-            }
-        }
-    }
-}
-
-impl Enrichment {
-    /// `case` with the enrichment applied, as a JSON line body (no newline), without
-    /// changing `case`: the loader keeps cases unenriched and writes them this way.
-    pub fn write_enriched(&self, out: &mut Vec<u8>, case: &Object) {
-        self.write_enriched_with(out, case, &self.tail());
-    }
-
-    /// The four keys and their values as the end of a JSON object, `}` included: what
-    /// [`Self::write_enriched_with`] appends to a case without them (the same for every case
-    /// of a file, so written once).
-    pub fn tail(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        for (n, (k, v)) in Self::KEYS.into_iter().zip(self.values()).enumerate() {
-            if n > 0 {
-                out.extend_from_slice(b", ");
-            }
-            pyjson::write_str(&mut out, k);
-            out.extend_from_slice(b": ");
-            pyjson::write_value(&mut out, &v);
-        }
-        out.push(b'}');
-        out
-    }
-
-    /// [`Self::write_enriched`] with the [`Self::tail`] of this enrichment, for an object
-    /// or a flat case.
-    pub fn write_enriched_with(&self, out: &mut Vec<u8>, case: &impl Fields, tail: &[u8]) {
-        self.write_enriched_known(out, case, &case.known(), tail);
-    }
-
-    /// [`Self::write_enriched_with`] with the case's [`Known`] keys at hand.
-    pub fn write_enriched_known(
-        &self,
-        out: &mut Vec<u8>,
-        case: &impl Fields,
-        known: &Known<'_>,
-        tail: &[u8],
-    ) {
-        if known.enrichment_key {
-            let mut case = case.to_object().into_owned();
-            self.apply(&mut case);
-            pyjson::write_object(out, &case);
-            return;
-        }
-        let start = out.len();
-        case.write_json(out, pyjson::NonFinite::Cleaned);
-        out.pop(); // the closing brace: the four keys follow in order
-        if out.len() > start + 1 {
-            out.extend_from_slice(b", ");
-        }
-        out.extend_from_slice(tail);
-    }
-
-    fn values(&self) -> [Value; 4] {
-        [
-            Value::Str(self.workflow_id.clone()),
-            self.attempt.clone(),
-            self.job_id.clone(),
-            Value::Str(self.invoking_file.clone()),
-        ]
-    }
-}
 
 /// Parse a whole report; on any well-formedness error no case is returned (the file is
 /// unreadable as a whole, as it is for the reference).
@@ -776,68 +678,6 @@ impl<'a> Converter<'a> {
     }
 }
 
-/// The bytes of an attribute value that need work: references, `<`, tab and newline.
-static VALUE_WORK: [bool; 256] = {
-    let mut t = [false; 256];
-    t[b'&' as usize] = true;
-    t[b'<' as usize] = true;
-    t[b'\t' as usize] = true;
-    t[b'\n' as usize] = true;
-    t
-};
-
-/// Attribute value normalisation (XML 1.0 section 3.3.3, no DTD types): literal tab and
-/// newline become spaces (CR is already gone), references are decoded afterwards so `&#10;`
-/// stays a newline.
-fn attr_value<'r>(raw: &'r str, entities: &mut Entities) -> Result<Cow<'r, str>, XmlError> {
-    // memchr (vectorised, and optimised even in debug builds) finds the bytes that need
-    // work; each search resumes only once passed, so a hostile value stays linear.
-    let bytes = raw.as_bytes();
-    // Most values are short and plain: one scalar pass beats setting up two searches.
-    if bytes.len() <= 64 && !bytes.iter().any(|&b| VALUE_WORK[usize::from(b)]) {
-        return Ok(Cow::Borrowed(raw));
-    }
-    let find3 = |from: usize| memchr::memchr3(b'&', b'<', b'\t', &bytes[from..]).map(|i| i + from);
-    let find_nl = |from: usize| memchr::memchr(b'\n', &bytes[from..]).map(|i| i + from);
-    let (mut next3, mut next_nl) = (find3(0), find_nl(0));
-    if next3.is_none() && next_nl.is_none() {
-        return Ok(Cow::Borrowed(raw));
-    }
-    let mut out = String::with_capacity(raw.len());
-    let mut pos = 0;
-    loop {
-        let i = match (next3, next_nl) {
-            (Some(a), Some(b)) => a.min(b),
-            (a, b) => match a.or(b) {
-                Some(i) => i,
-                None => break,
-            },
-        };
-        out.push_str(&raw[pos..i]);
-        match bytes[i] {
-            b'<' => return Err(XmlError::new("'<' in an attribute value")),
-            b'&' => {
-                let semi = memchr::memchr(b';', &bytes[i..])
-                    .ok_or_else(|| XmlError::new("unterminated reference in an attribute"))?;
-                entities.resolve_into(&raw[i + 1..i + semi], &mut out, true)?;
-                pos = i + semi + 1;
-            }
-            _ => {
-                out.push(' ');
-                pos = i + 1;
-            }
-        }
-        if next3.is_some_and(|a| a < pos) {
-            next3 = find3(pos);
-        }
-        if next_nl.is_some_and(|b| b < pos) {
-            next_nl = find_nl(pos);
-        }
-    }
-    out.push_str(&raw[pos..]);
-    Ok(Cow::Owned(out))
-}
-
 /// Element and attribute names must be XML names (quick-xml takes any bytes up to a
 /// delimiter; expat rejects the document).
 fn check_name(name: &str, at: usize) -> Result<(), XmlError> {
@@ -905,108 +745,10 @@ fn has_non_space_xml(s: &str) -> bool {
         .any(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
 }
 
-/// Namespace resolution as expat does it for ElementTree (`{uri}local` names).
-struct Namespaces {
-    enabled: bool,
-    /// prefix -> its uris, innermost last: "" is the default namespace; an empty uri
-    /// undeclares it. A map, since a hostile document can declare any number of prefixes.
-    bindings: HashMap<Box<str>, Vec<Box<str>>>,
-    /// (prefix, depth) of every declaration in scope, innermost last, for unbinding.
-    declared: Vec<(Box<str>, usize)>,
-}
-
-impl Namespaces {
-    fn new(enabled: bool) -> Self {
-        Self {
-            enabled,
-            bindings: HashMap::new(),
-            declared: Vec::new(),
-        }
-    }
-
-    fn push(
-        &mut self,
-        e: &BytesStart<'_>,
-        depth: usize,
-        entities: &mut Entities,
-        tag_start: usize,
-    ) -> Result<(), XmlError> {
-        if !self.enabled {
-            return Ok(());
-        }
-        let (bindings, declared) = (&mut self.bindings, &mut self.declared);
-        attrs::for_each(e, tag_start, |a| {
-            let (key, raw) = (a.key, a.value);
-            let prefix = match key.strip_prefix("xmlns") {
-                Some("") => "",
-                Some(p) if p.starts_with(':') => &p[1..],
-                _ => return Ok(()),
-            };
-            let uri = attr_value(raw, entities)?;
-            if !prefix.is_empty() && uri.is_empty() {
-                return Err(XmlError::new(format!(
-                    "cannot undeclare namespace prefix {prefix}"
-                )));
-            }
-            bindings
-                .entry(prefix.into())
-                .or_default()
-                .push(uri.as_ref().into());
-            declared.push((prefix.into(), depth));
-            Ok(())
-        })?;
-        Ok(())
-    }
-
-    fn pop(&mut self, depth: usize) {
-        while self.declared.last().is_some_and(|d| d.1 >= depth) {
-            let (prefix, _) = self.declared.pop().expect("checked above");
-            if let Some(uris) = self.bindings.get_mut(&prefix) {
-                uris.pop();
-            }
-        }
-    }
-
-    fn lookup(&self, prefix: &str) -> Option<&str> {
-        if prefix == "xml" {
-            return Some(XML_NS);
-        }
-        if self.bindings.is_empty() {
-            return None;
-        }
-        self.bindings.get(prefix)?.last().map(|u| &**u)
-    }
-
-    /// An element's name; borrowed when no namespace applies (most tags are only compared
-    /// with "testcase", never kept).
-    fn element_name<'q>(&self, qname: &'q str) -> Result<Cow<'q, str>, XmlError> {
-        self.resolve(qname, true)
-    }
-
-    fn attribute_name(&self, qname: &str) -> Result<Str, XmlError> {
-        self.resolve(qname, false)
-            .map(|name| Str::from(name.as_ref()))
-    }
-
-    fn resolve<'q>(&self, qname: &'q str, use_default: bool) -> Result<Cow<'q, str>, XmlError> {
-        let colon = qname.bytes().position(|b| b == b':');
-        match colon.map(|i| (&qname[..i], &qname[i + 1..])) {
-            Some((prefix, local)) => match self.lookup(prefix) {
-                Some(uri) => Ok(Cow::Owned(format!("{{{uri}}}{local}"))),
-                None => Err(XmlError::new(format!("unbound prefix in {qname}"))),
-            },
-            None if use_default => match self.lookup("") {
-                Some(uri) if !uri.is_empty() => Ok(Cow::Owned(format!("{{{uri}}}{qname}"))),
-                _ => Ok(Cow::Borrowed(qname)),
-            },
-            None => Ok(Cow::Borrowed(qname)),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::py::json as pyjson;
 
     fn enrichment(job_id: Value) -> Enrichment {
         Enrichment {

@@ -1,6 +1,6 @@
 //! Local sources: an on-disk bucket (`gha-artifacts/<owner>/<repo>/<run>/<attempt>/artifact`),
 //! a folder of artifact zips, a single zip, a folder of (extracted) XML reports, and the older
-//! seed's `--circleci` layout (`**/test/test-reports/**/*.xml`).
+//! older script's `--circleci` layout (`**/test/test-reports/**/*.xml`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,7 +13,7 @@ use super::{AuxFile, Listing, Origin, RelPath, ReportFile, SourceError};
 #[derive(Debug, Clone)]
 pub struct LocalSpec {
     pub path: PathBuf,
-    /// The older seed's mode: only `**/test/test-reports/**/*.xml` below `path`.
+    /// The older script's mode: only `**/test/test-reports/**/*.xml` below `path`.
     pub circleci: bool,
     /// For the bucket layout: `<owner>/<repo>`, run id and attempt.
     pub artifacts_repo: String,
@@ -22,7 +22,7 @@ pub struct LocalSpec {
     pub zip_limits: ZipLimits,
 }
 
-/// The artifact-name prefixes the reference downloads (spec section 1).
+/// The artifact-name prefixes the reference downloads (docs/compatibility.md section 1).
 pub const REPORT_PREFIX: &str = "test-report";
 pub const JSONS_PREFIX: &str = "test-jsons";
 

@@ -1,11 +1,11 @@
 //! Where reports come from. A source lists report files, each addressed by the path it would
 //! have after the reference's download-and-extract step (`unzipped-<zip stem>/...`), sorted
-//! the way spec section 7 orders them. Local folders and zips live here; S3 plugs in as
+//! the way docs/compatibility.md section 7 orders them. Local folders and zips live here; S3 plugs in as
 //! another producer of the same [`ReportFile`]s.
 
-pub mod local;
 #[cfg(feature = "net")]
-pub mod s3;
+pub mod bucket;
+pub mod local;
 pub mod zipped;
 
 use std::fmt;
@@ -129,7 +129,7 @@ pub struct Listing {
 }
 
 impl Listing {
-    /// Spec section 7: sort by path components; a later duplicate path replaces an earlier one
+    /// docs/compatibility.md section 7: sort by path components; a later duplicate path replaces an earlier one
     /// (extracting both would overwrite the first).
     pub fn finish(&mut self) {
         sort_dedup(&mut self.reports, |r| &r.rel);

@@ -5,7 +5,7 @@
 use rustc_hash::FxHashMap;
 use xxhash_rust::xxh3::{xxh3_64_with_seed, xxh3_128, xxh3_128_with_seed};
 
-use crate::report::pyjson::{self, NonFinite};
+use crate::py::json::{self as pyjson, NonFinite};
 use crate::report::{Known, Value, ValueRef};
 
 use super::{CaseFlags, CaseKey, CaseStatus, SummaryKeyPart, case_key};

@@ -4,8 +4,9 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::report::value::Str;
-use crate::report::{Enrichment, Object, Value, pyjson};
+use crate::py::json as pyjson;
+use crate::py::value::Str;
+use crate::report::{Enrichment, Object, Value};
 
 use super::CaseStatus;
 

@@ -23,14 +23,14 @@ use anyhow::{Context, Result};
 use ratatui::crossterm::event::{self, Event, KeyEventKind, MouseButton, MouseEventKind};
 
 use crate::cli::Cli;
-use crate::headless;
+use crate::config;
 use action::{Action, Msg};
 use app::{App, Settings, Task};
 use keymap::Scope;
 use model::Model;
 use tasks::LoadCounters;
 
-/// Whether the terminal asks for no colour (https://no-color.org).
+/// Whether the terminal asks for no colour (<https://no-color.org>).
 pub fn no_color() -> bool {
     std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
 }
@@ -100,7 +100,7 @@ enum Input {
 
 /// Run the TUI until the user quits.
 pub fn run(cli: &Cli) -> Result<i32> {
-    headless::check_source(cli)?;
+    config::check_source(cli)?;
     // A path that is not there is said on the normal screen, before the UI takes it over.
     if let Some(path) = cli.report_path() {
         std::fs::metadata(path).with_context(|| path.display().to_string())?;
@@ -112,7 +112,7 @@ pub fn run(cli: &Cli) -> Result<i32> {
         .build()?;
     let result = runtime.block_on(event_loop(cli, &mut term, &mut app));
     drop(term);
-    result.map(|()| headless::exit::OK)
+    result.map(|()| config::exit::OK)
 }
 
 async fn event_loop(cli: &Cli, term: &mut terminal::Terminal, app: &mut App) -> Result<()> {

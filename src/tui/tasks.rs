@@ -11,10 +11,11 @@ use super::app::Task;
 use super::list::{self, Data};
 use super::model::Model;
 use crate::cli::Cli;
-use crate::headless;
+use crate::config;
 use crate::load::{self, LoadOptions, Progress};
+use crate::reread;
 use crate::run::{Problem, ProblemKind};
-use crate::source::s3::FetchProgress;
+use crate::source::bucket::FetchProgress;
 use crate::upload::{self, UploadContext};
 
 /// Counters the header shows while the run loads.
@@ -26,12 +27,12 @@ pub struct LoadCounters {
 
 /// List the source and load the run, reporting files as they are folded.
 pub fn load_run(cli: &Cli, counters: &LoadCounters, send: &(dyn Fn(Msg) + Sync)) {
-    let listing = match headless::listing_from_cli(cli, &counters.fetch, false) {
+    let listing = match config::listing(cli, &counters.fetch) {
         Ok(l) => l,
         Err(e) => return send(Msg::LoadFailed(format!("{e:#}"))),
     };
     // The upload lines are read again only if the user commits.
-    let opts = match headless::load_options(cli, &listing, false) {
+    let opts = match config::load_options(cli, &listing, false) {
         Ok(o) => LoadOptions {
             keep_failed: false,
             ..o
@@ -72,8 +73,8 @@ pub fn load_run(cli: &Cli, counters: &LoadCounters, send: &(dyn Fn(Msg) + Sync))
     if !batch.files.is_empty() {
         send(Msg::Folded(batch));
     }
-    if headless::wants_job_names(cli)
-        && let Ok((names, _)) = headless::job_names(cli, &run)
+    if config::wants_job_names(cli)
+        && let Ok((names, _)) = config::job_names(cli, &run)
     {
         run.job_names = names;
     }
@@ -107,7 +108,7 @@ pub fn execute(task: Task, cli: &Cli, model: &Arc<Model>, send: &(dyn Fn(Msg) + 
         }
         Task::Reread(key) => {
             let found =
-                load::reread_from(&model.reports, model.attempt, &[key], &model.workflow_id);
+                reread::reread_from(&model.reports, model.attempt, &[key], &model.workflow_id);
             let result = found
                 .into_iter()
                 .next()
@@ -117,7 +118,7 @@ pub fn execute(task: Task, cli: &Cli, model: &Arc<Model>, send: &(dyn Fn(Msg) + 
         }
         Task::Plan { branch, repo } => send(Msg::Planned(plan(cli, model, branch, repo))),
         Task::Upload(objects) => {
-            let outcome = headless::sink_for(cli).map(|mut sink| {
+            let outcome = config::sink_for(cli).map(|mut sink| {
                 upload::execute(objects.iter(), sink.as_mut(), |i, _| {
                     send(Msg::Uploading(i))
                 })
@@ -149,7 +150,7 @@ fn plan(cli: &Cli, model: &Model, branch: Option<String>, repo: String) -> Resul
         );
     }
     let (job_names, warnings) = if run.job_names.is_empty() {
-        headless::job_names(cli, run).map_err(|e| format!("{e:#}"))?
+        config::job_names(cli, run).map_err(|e| format!("{e:#}"))?
     } else {
         (run.job_names.clone(), Vec::new())
     };
@@ -172,7 +173,7 @@ fn plan(cli: &Cli, model: &Model, branch: Option<String>, repo: String) -> Resul
         max_file_bytes: cli.max_file_mib.saturating_mul(1 << 20),
         gzip_level: cli.gzip_level,
     };
-    let (failed, lines) = load::lines_again(run, &opts)?;
+    let (failed, lines) = reread::lines_again(run, &opts)?;
     let mut objects = Vec::new();
     upload::plan::plan_with(run, &failed, lines.as_ref(), &ctx, &mut |o| objects.push(o));
     Ok(Planned {

@@ -1,17 +1,15 @@
 //! The upload plan (one ordered list of objects, shared by headless mode and the TUI commit)
 //! and the sinks that write it: a folder here, S3 alongside.
 
-pub mod folder;
-pub mod gzip;
+#[cfg(feature = "net")]
+pub mod bucket_sink;
+pub mod folder_sink;
 pub mod plan;
-pub mod quick;
-#[cfg(feature = "net")]
-pub mod s3;
 
-pub use folder::FolderSink;
-pub use plan::{PlannedObject, UploadContext, plan, plan_each};
 #[cfg(feature = "net")]
-pub use s3::S3Sink;
+pub use bucket_sink::S3Sink;
+pub use folder_sink::FolderSink;
+pub use plan::{PlannedObject, UploadContext, plan, plan_each};
 
 /// Where planned objects go. Each object is written whole or not at all.
 pub trait Sink {

@@ -1,19 +1,19 @@
 //! From a loaded run and the context (run id, attempt, branch, repository) to the ordered
-//! list of objects the batch path uploads (spec section 4).
+//! list of objects the batch path uploads (docs/compatibility.md section 4).
 
 use std::collections::HashMap;
 
-use crate::load::reread_cases;
+use crate::reread::{kept_lines, reread_cases};
 use crate::run::{Lines, LoadedRun};
 use crate::stats::additional_info as info;
 use crate::stats::should_upload_full_test_run;
 
-use super::gzip::{Body, ChunkedGzip, GzipBuilder};
+use crate::codec::gzip::{Body, ChunkedGzip, GzipBuilder};
 
 /// The reference's stats bucket.
 pub const DEFAULT_STATS_BUCKET: &str = "ossci-raw-job-status";
 
-/// The flags of the seed that decide what is uploaded where.
+/// The flags of PyTorch's script that decide what is uploaded where.
 #[derive(Debug, Clone)]
 pub struct UploadContext {
     pub workflow_run_id: String,
@@ -287,7 +287,7 @@ impl RerunDocs<'_> {
             }
         }
         let mut docs: Vec<Option<Vec<u8>>> = match self.test_run {
-            Some(lines) => crate::load::kept_lines(lines, &wanted)
+            Some(lines) => kept_lines(lines, &wanted)
                 .into_iter()
                 .zip(&keys)
                 .map(|(line, &(job, build, config))| {

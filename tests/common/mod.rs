@@ -54,7 +54,7 @@ pub fn run_pipeline(path: &Path, run_id: &str, attempt: &str, branch: &str, repo
     run_pipeline_named(path, run_id, attempt, branch, repo, Default::default())
 }
 
-/// A job-name map from a JSON file of id -> name (as reference.py's --job-names takes).
+/// A job-name map from a JSON file of id -> name (as `--job-names` takes).
 pub fn job_names(file: &Path) -> std::collections::HashMap<i64, String> {
     let map: std::collections::HashMap<String, String> =
         serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
@@ -158,7 +158,7 @@ pub fn assert_matches_expected(objects: &[PlannedObject], expected: &Path, colle
     }
 }
 
-/// The core collections of issue 2.
+/// The core collections: summaries, failed cases and every case.
 pub const CORE: &[&str] = &["test_run_summary", "failed_test_runs", "test_run"];
 
 /// Every collection the batch path uploads, in order.

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::SdkError;
-use testscope::s3::{S3, S3Settings};
+use testscope::s3_client::{S3, S3Settings};
 
 pub const ACCESS_KEY: &str = "testscope-ci";
 pub const SECRET_KEY: &str = "testscope-ci-S3cretKey/0123456789";
@@ -503,7 +503,12 @@ pub fn client_for(endpoint: &str, key: &str, secret: &str) -> S3 {
 
 pub fn create_bucket(s3: &S3, bucket: &str) {
     s3.block_on(s3.client().create_bucket().bucket(bucket).send())
-        .unwrap_or_else(|e| panic!("create bucket {bucket}: {}", testscope::s3::explain(&e)));
+        .unwrap_or_else(|e| {
+            panic!(
+                "create bucket {bucket}: {}",
+                testscope::s3_client::explain(&e)
+            )
+        });
 }
 
 /// Upload every file below `dir` as `<prefix><relative path>`, 8 at a time.
@@ -552,7 +557,7 @@ where
             {
                 std::thread::sleep(Duration::from_millis(200));
             }
-            Err(e) => panic!("{what}: {}", testscope::s3::explain(&e)),
+            Err(e) => panic!("{what}: {}", testscope::s3_client::explain(&e)),
         }
     }
 }
@@ -591,7 +596,7 @@ pub fn get_object(s3: &S3, bucket: &str, key: &str) -> Option<(Vec<u8>, String, 
     let head = match s3.block_on(s3.client().head_object().bucket(bucket).key(key).send()) {
         Ok(h) => h,
         Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => return None,
-        Err(e) => panic!("head {key}: {}", testscope::s3::explain(&e)),
+        Err(e) => panic!("head {key}: {}", testscope::s3_client::explain(&e)),
     };
     // Right after a restart weed's filer answers (so HEAD works) before the volume server
     // holding the bytes has registered again.
@@ -621,8 +626,8 @@ pub fn list_keys(s3: &S3, bucket: &str) -> Vec<String> {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            let page =
-                page.unwrap_or_else(|e| panic!("list {bucket}: {}", testscope::s3::explain(&e)));
+            let page = page
+                .unwrap_or_else(|e| panic!("list {bucket}: {}", testscope::s3_client::explain(&e)));
             keys.extend(
                 page.contents()
                     .iter()

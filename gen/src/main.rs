@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 use clap::Parser;
-use testscope::sample::{GenOptions, generate};
+use testscope_gen::{GenOptions, generate};
 
 /// Generate a deterministic PyTorch-like CI run's test artifacts.
 #[derive(Debug, Parser)]

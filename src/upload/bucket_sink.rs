@@ -1,12 +1,12 @@
 //! The S3 sink: one PutObject per planned object, in plan order, with `Content-Encoding:
-//! gzip` and `Content-Type: application/json` (spec section 5). The body is sent from memory
+//! gzip` and `Content-Type: application/json` (docs/compatibility.md section 5). The body is sent from memory
 //! in one piece: a PutObject is stored whole or not at all (never multipart), and an
 //! in-memory body is a plain signed PUT that every S3-compatible store accepts. Transient
 //! failures get the SDK's standard retries; what still fails is named with its error.
 
 use aws_sdk_s3::primitives::ByteStream;
 
-use crate::s3::{S3, explain};
+use crate::s3_client::{S3, explain};
 
 use super::{PlannedObject, Sink, SinkError};
 

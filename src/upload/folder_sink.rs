@@ -1,8 +1,8 @@
 //! The folder sink: `DIR/<bucket>/<key>` holds each object's gzip body. Written to a
 //! temporary name and renamed, so a reader never sees a partial object. Not fsynced, as
-//! cp, rsync and gzip do not by default: a sync per object made `--upload` on the pytorch
-//! profile about a tenth slower (the kernel's writeback on the command's own time), and a
-//! folder is a staging place, not the stats bucket.
+//! cp, rsync and gzip do not by default: a sync per object puts the kernel's writeback on
+//! the command's own time (`bench/run.sh`), and a folder is a staging place, not the stats
+//! bucket.
 
 use std::io::Write;
 use std::path::PathBuf;

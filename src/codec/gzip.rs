@@ -5,14 +5,13 @@
 use bytes::Bytes;
 use flate2::{Compress, Compression, FlushCompress};
 
-use super::quick::QuickDeflate;
+use super::deflate::Level1Deflate;
 
-/// The default level. On the pytorch profile `--upload` takes half the time it takes at
-/// level 6 (1.0 against 1.95 s) for bodies about 45% larger (51 against 35 MB); the
-/// contract is on decompressed bytes only, so speed wins by default. `--gzip-level`
-/// changes it. Level 1 is [`QuickDeflate`] (zlib's level-1 greedy matching without its
-/// window copies: ~1.9x faster than zlib-rs's level 1 on `test_run`'s lines, and no
-/// larger); 2 to 9 are zlib's.
+/// The default level. The contract is on decompressed bytes only, so speed wins by default:
+/// level 1 roughly halves `--upload`'s time against level 6 for somewhat larger bodies
+/// (`bench/run.sh`, docs/performance.md). `--gzip-level` changes it. Level 1 is
+/// [`Level1Deflate`] (zlib's level-1 greedy matching without its window copies, faster than
+/// zlib-rs's level 1 on `test_run`'s lines and no larger); 2 to 9 are zlib's.
 pub const DEFAULT_LEVEL: u32 = 1;
 
 /// One compressed piece of a body.
@@ -87,7 +86,7 @@ impl DeflateChunk {
         let mut stream = Vec::with_capacity(bytes.len() + 2);
         stream.extend_from_slice(bytes);
         stream.extend_from_slice(&[0x03, 0x00]);
-        crate::source::zipped::inflate_exact(&stream, part.raw_len)
+        super::inflate::inflate_exact(&stream, part.raw_len)
     }
 }
 
@@ -106,8 +105,8 @@ pub struct Compressor {
 }
 
 enum Engine {
-    /// Level 1: [`QuickDeflate`].
-    Quick(QuickDeflate),
+    /// Level 1: [`Level1Deflate`].
+    Level1(Level1Deflate),
     /// Every other level (2 to 9): zlib's.
     Zlib(Compress, Vec<u8>),
 }
@@ -116,7 +115,7 @@ impl Compressor {
     /// The raw deflate of `raw`, sync-flushed (byte-aligned, not final), in scratch space.
     fn deflate(&mut self, raw: &[u8]) -> &[u8] {
         match &mut self.engine {
-            Engine::Quick(q) => q.compress_to_slice(raw),
+            Engine::Level1(q) => q.compress_to_slice(raw),
             Engine::Zlib(c, data) => {
                 c.reset();
                 data.clear();
@@ -138,7 +137,7 @@ impl Compressor {
 
     pub fn new(level: u32) -> Self {
         let engine = match level {
-            1 => Engine::Quick(QuickDeflate::new()),
+            1 => Engine::Level1(Level1Deflate::new()),
             _ => Engine::Zlib(
                 Compress::new(Compression::new(level.min(9)), false),
                 Vec::new(),

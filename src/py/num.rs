@@ -210,7 +210,7 @@ pub fn convert_attr(s: &str) -> Value {
 pub fn convert_number(s: &str) -> Option<Value> {
     // Most attributes are names and paths: an ASCII letter that starts neither "inf" nor
     // "nan", an underscore or a slash starts no number, so they never reach the call (one
-    // table load: a chain of range tests cost ~25 instructions a value).
+    // table load, where a chain of range tests costs many instructions a value).
     match s.as_bytes().first() {
         Some(&b) if NO_NUMBER_STARTS[usize::from(b)] => None,
         _ => convert_number_full(s),
@@ -445,7 +445,7 @@ mod tests {
     /// The plain-decimal shortcut gives what int() then float() give, bit for bit.
     #[test]
     fn plain_decimals_match_the_general_parsers() {
-        let mut rng = crate::sample::rng::Rng::new(0x2545_f491_4f6c_dd1du64);
+        let mut rng = testscope_gen::rng::Rng::new(0x2545_f491_4f6c_dd1du64);
         let mut next = || rng.next_u64();
         let mut inputs: Vec<String> = [
             "0",

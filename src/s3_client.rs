@@ -146,7 +146,7 @@ impl S3 {
         &self.client
     }
 
-    /// Where requests go, for messages: the endpoint URL, or "AWS S3 in <region>".
+    /// Where requests go, for messages: the endpoint URL, or `AWS S3 in <region>`.
     pub fn endpoint(&self) -> &str {
         &self.endpoint
     }

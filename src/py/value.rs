@@ -1,8 +1,6 @@
 //! The JSON value model of a converted `<testcase>`: what Python's `process_xml_element`
 //! builds, with insertion-ordered objects whose keys keep their position when overwritten.
 
-use super::known::{KeyKind, Known};
-
 /// Strings of converted cases: names, keys and most values fit inline (24 bytes), which
 /// spares an allocation per string on a million cases.
 pub type Str = compact_str::CompactString;
@@ -136,7 +134,7 @@ impl Value {
 }
 
 /// A value as read from a case without owning it: strings are often borrowed straight from
-/// the document (see [`super::flat::FlatCase`]).
+/// the document (see `report::FlatCase`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ValueRef<'a> {
     Str(&'a str),
@@ -167,43 +165,6 @@ impl<'a> ValueRef<'a> {
             Self::Str(_) => None,
             Self::Other(v) => v.as_number(),
         }
-    }
-}
-
-/// A converted case as its keys and values in order: an [`Object`] or a
-/// [`super::flat::FlatCase`], so what reads cases need not care which it got.
-pub trait Fields {
-    fn fields(&self) -> impl Iterator<Item = (&str, ValueRef<'_>)>;
-
-    /// The keys the loader reads from every case, in one pass.
-    fn known(&self) -> Known<'_> {
-        let mut known = Known::default();
-        for (k, v) in self.fields() {
-            known.see(KeyKind::of(k), v);
-        }
-        known
-    }
-
-    fn field(&self, key: &str) -> Option<ValueRef<'_>> {
-        self.fields().find(|(k, _)| *k == key).map(|(_, v)| v)
-    }
-
-    /// The case as an object (the full model, for the rare reader that needs it).
-    fn to_object(&self) -> std::borrow::Cow<'_, Object>;
-
-    /// The case as `json.dumps` writes it.
-    fn write_json(&self, out: &mut Vec<u8>, mode: super::pyjson::NonFinite) {
-        super::pyjson::write_fields_with(out, self, mode);
-    }
-}
-
-impl Fields for Object {
-    fn fields(&self) -> impl Iterator<Item = (&str, ValueRef<'_>)> {
-        self.iter().map(|(k, v)| (k, ValueRef::from(v)))
-    }
-
-    fn to_object(&self) -> std::borrow::Cow<'_, Object> {
-        std::borrow::Cow::Borrowed(self)
     }
 }
 

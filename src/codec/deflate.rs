@@ -9,14 +9,15 @@
 /// Deflate's window: a match reaches at most this far back.
 const WINDOW: usize = 32 * 1024;
 /// Matches start at six equal bytes (hashed and compared as one masked 8-byte load): on
-/// PyTorch-like JSON lines that finds longer matches than four, ~5% faster, ~1% smaller.
+/// PyTorch-like JSON lines that finds longer matches than four, faster and smaller
+/// (`bench/run.sh`).
 const MIN_MATCH: usize = 6;
 const MIN_MASK: u64 = (1 << (8 * MIN_MATCH)) - 1;
 const MAX_MATCH: usize = 258;
 const HASH_BITS: u32 = 15;
 
 /// Scratch kept between chunks: the hash table of last positions and the output buffer.
-pub struct QuickDeflate {
+pub struct Level1Deflate {
     /// `base` + position + 1 of the last 4-byte sequence with each hash. A fixed-size
     /// array, so indexing by a hash needs no bounds check.
     table: Box<[u32; 1 << HASH_BITS]>,
@@ -28,13 +29,13 @@ pub struct QuickDeflate {
     buf: Vec<u8>,
 }
 
-impl Default for QuickDeflate {
+impl Default for Level1Deflate {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl QuickDeflate {
+impl Level1Deflate {
     pub fn new() -> Self {
         Self {
             // Made on the heap (a boxed array literal is built on the stack first).
@@ -73,8 +74,7 @@ impl QuickDeflate {
         // Positions are probed two a step, from one 8-byte load and the byte after it (the
         // last eight bytes are literals): the second is probed, and entered, only when the
         // first does not match, so the table and the output are those of one position a
-        // step (but for the end), with half the loop's turns through literal runs (~4%
-        // faster). Matches are extended 32 bytes at a time, then 16, 8, and 1 near the end.
+        // step (but for the end), with half the loop's turns through literal runs. Matches are extended 32 bytes at a time, then 16, 8, and 1 near the end.
         while i + 9 <= n {
             let word = read_u64(raw, i);
             let cur = word & MIN_MASK;
@@ -147,8 +147,8 @@ fn match_len(raw: &[u8], a: usize, b: usize, max: usize) -> usize {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::*;
-        // Two 16-byte compares a step: matches average ~55 bytes on JSON lines, and each
-        // step ends in a branch (~5% faster than one compare a step).
+        // Two 16-byte compares a step: matches on JSON lines are long, and each step ends in
+        // a branch, so fewer, wider steps win.
         while len + 32 <= max {
             // SAFETY: SSE2 is part of every x86_64 CPU; a < b and b + max <= raw.len(), so
             // all four 16-byte loads lie inside `raw`.
@@ -224,7 +224,7 @@ impl<'a> BitWriter<'a> {
 
     /// Add `len` bits (at most 31). Every call stores the accumulator and moves on by its
     /// whole bytes, without a branch: whether a store is due would be a coin flip per
-    /// literal (~5% slower).
+    /// literal, a mispredicted branch half the time.
     #[inline(always)]
     fn put(&mut self, bits: u32, len: u32) {
         self.acc |= u64::from(bits) << self.n;
@@ -413,7 +413,7 @@ mod tests {
 
     /// Chunks, then a final empty block: what a gzip body holds.
     fn roundtrip(chunks: &[&[u8]]) {
-        let mut q = QuickDeflate::new();
+        let mut q = Level1Deflate::new();
         let mut out = Vec::new();
         for c in chunks {
             q.compress(c, &mut out);
@@ -428,7 +428,7 @@ mod tests {
         // chunk's bytes are not in its window), also across the base's wrap-around.
         let text = b"the same words over and over, the same words over and over".repeat(50);
         for start in [0, u32::MAX - 5000, u32::MAX - text.len() as u32 - 1] {
-            let mut q = QuickDeflate::new();
+            let mut q = Level1Deflate::new();
             q.base = start;
             let mut out = Vec::new();
             for _ in 0..4 {

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use super::value::{Fields, Object, Value, ValueRef};
+use super::value::{Object, Value, ValueRef};
 
 /// How each byte is written inside a string literal: 0 copies it, `u` is a `\u00XX`
 /// escape, `N` starts a non-ASCII character, anything else follows a backslash.
@@ -477,13 +477,22 @@ pub fn write_object(out: &mut Vec<u8>, object: &Object) {
 
 /// [`write_object`] with a choice of how NaN and infinities look.
 pub fn write_object_with(out: &mut Vec<u8>, object: &Object, mode: NonFinite) {
-    write_fields_with(out, object, mode);
+    write_pairs_with(
+        out,
+        object.iter().map(|(k, v)| (k, ValueRef::from(v))),
+        mode,
+    );
 }
 
-/// A case (an object or a flat case) as [`write_object_with`] writes its object.
-pub fn write_fields_with(out: &mut Vec<u8>, case: &(impl Fields + ?Sized), mode: NonFinite) {
+/// A case's keys and values in order (an object's, or a flat case's) as [`write_object_with`]
+/// writes an object.
+pub fn write_pairs_with<'a>(
+    out: &mut Vec<u8>,
+    pairs: impl IntoIterator<Item = (&'a str, ValueRef<'a>)>,
+    mode: NonFinite,
+) {
     out.push(b'{');
-    for (n, (key, value)) in case.fields().enumerate() {
+    for (n, (key, value)) in pairs.into_iter().enumerate() {
         if n > 0 {
             out.extend_from_slice(b", ");
         }
@@ -932,7 +941,7 @@ mod tests {
     /// The short-decimal path writes what the general one writes, or leaves it to it.
     #[test]
     fn short_decimals_match_the_general_path() {
-        let mut rng = crate::sample::rng::Rng::new(0x9e37_79b9_7f4a_7c15u64);
+        let mut rng = testscope_gen::rng::Rng::new(0x9e37_79b9_7f4a_7c15u64);
         let mut next = || rng.next_u64();
         let mut floats = vec![
             0.0,

@@ -1,5 +1,5 @@
 //! The S3 source: one run's artifacts in the artifacts bucket
-//! (`s3://<bucket>/<owner>/<repo>/<run>/<attempt>/artifact/`, spec section 1). The listing is
+//! (`s3://<bucket>/<owner>/<repo>/<run>/<attempt>/artifact/`, docs/compatibility.md section 1). The listing is
 //! paginated, `test-report*` and `test-jsons*` zips are fetched concurrently (bounded) into
 //! memory, never to disk, and opened exactly as the local bucket layout opens them, so the
 //! resulting [`Listing`] is the one the same bucket laid out on disk gives.
@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 
-use crate::s3::{S3, explain};
+use crate::s3_client::{S3, explain};
 
 use super::local::{JSONS_PREFIX, REPORT_PREFIX, add_archive};
 use super::zipped::{ZipLimits, ZipSource};
@@ -257,7 +257,7 @@ async fn fetch_one(
                     progress.bytes_done.fetch_sub(counted, Ordering::Relaxed);
                     last_error = format!(
                         "download broke off after {counted} bytes: {}",
-                        crate::s3::chain(&e)
+                        crate::s3_client::chain(&e)
                     );
                     break;
                 }

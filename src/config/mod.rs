@@ -1,0 +1,193 @@
+//! Parsed flags -> what the front-ends run on: where the reports are, how to load them, job
+//! names, and where uploads go. Both front-ends (headless and the terminal UI) stand on this
+//! layer, as ripgrep's high-level arguments stand on its parsed flags; neither reaches into
+//! the other. Exit codes and usage errors live here too, since both front-ends end with them.
+
+use std::collections::HashMap;
+
+use anyhow::{Context, Result};
+
+use crate::cli::Cli;
+use crate::github;
+use crate::load::{LoadOptions, parse_attempt};
+use crate::run::LoadedRun;
+use crate::s3_client::S3;
+use crate::source::bucket::{self, FetchProgress, S3Spec};
+use crate::source::{Listing, LocalSpec, discover};
+use crate::upload::{FolderSink, S3Sink, Sink};
+
+/// Exit codes, documented in the README.
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const FAILED: i32 = 1;
+    pub const USAGE: i32 = 2;
+    pub const STRICT: i32 = 3;
+}
+
+/// A run that ended with a specific exit code and message.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Exit {
+    pub code: i32,
+    pub message: String,
+}
+
+pub fn usage(message: impl Into<String>) -> anyhow::Error {
+    Exit {
+        code: exit::USAGE,
+        message: message.into(),
+    }
+    .into()
+}
+
+/// Where the flags say the reports are: a local path, or the run's artifacts in the bucket.
+pub enum ReportSource {
+    Local(LocalSpec),
+    Bucket { s3: S3, spec: S3Spec },
+}
+
+/// Resolve the flags to a [`ReportSource`] (connecting to S3 when the run is read there).
+pub fn report_source(cli: &Cli) -> Result<ReportSource> {
+    let path = match (cli.report_path(), cli.circleci) {
+        (Some(p), _) => Some(p.clone()),
+        (None, true) => Some(std::env::current_dir().context("the current folder")?),
+        (None, false) => None,
+    };
+    if let Some(path) = path {
+        return Ok(ReportSource::Local(LocalSpec {
+            path,
+            circleci: cli.circleci,
+            artifacts_repo: cli.artifacts_repo.clone(),
+            run_id: cli.workflow_run_id.clone(),
+            attempt: cli.workflow_run_attempt.clone(),
+            zip_limits: cli.zip_limits(),
+        }));
+    }
+    let (Some(run_id), Some(attempt_text)) = (&cli.workflow_run_id, &cli.workflow_run_attempt)
+    else {
+        return Err(usage(NO_SOURCE));
+    };
+    // The reference formats the int argparse parsed into the prefix ("01" reads ".../1/").
+    let attempt = attempt_flag(attempt_text)?;
+    let s3 = S3::connect(&cli.s3_settings()).map_err(|e| anyhow::anyhow!("S3: {e}"))?;
+    let spec = S3Spec {
+        bucket: cli.artifacts_bucket.clone(),
+        artifacts_repo: cli.artifacts_repo.clone(),
+        run_id: run_id.to_string(),
+        attempt,
+        zip_limits: cli.zip_limits(),
+        concurrency: bucket::DEFAULT_CONCURRENCY,
+    };
+    Ok(ReportSource::Bucket { s3, spec })
+}
+
+/// The report files the flags point at, with download progress (if any) in `fetch`.
+pub fn listing(cli: &Cli, fetch: &FetchProgress) -> Result<Listing> {
+    Ok(match report_source(cli)? {
+        ReportSource::Local(spec) => discover(&spec)?,
+        ReportSource::Bucket { s3, spec } => bucket::discover(&s3, &spec, fetch)?,
+    })
+}
+
+/// `--workflow-run-attempt` as argparse's `type=int` reads it.
+fn attempt_flag(text: &str) -> Result<i64> {
+    parse_attempt(text).ok_or_else(|| {
+        usage(format!(
+            "--workflow-run-attempt: invalid int value: {text:?}"
+        ))
+    })
+}
+
+/// Said when neither a path nor S3 ids are given.
+pub const NO_SOURCE: &str = "give the reports to read: PATH (or --reports PATH): a folder of \
+    artifact zips, a folder of XML reports, a zip, or a bucket folder with gha-artifacts/; or \
+    --workflow-run-id and --workflow-run-attempt to read the run from S3";
+
+/// Check the flags name a source before any work starts.
+pub fn check_source(cli: &Cli) -> Result<()> {
+    let s3 = cli.workflow_run_id.is_some() && cli.workflow_run_attempt.is_some();
+    if cli.report_path().is_none() && !cli.circleci && !s3 {
+        return Err(usage(NO_SOURCE));
+    }
+    Ok(())
+}
+
+/// How to load `listing`: ids from the flags, else what a bucket layout names, else
+/// placeholders for inspection.
+pub fn load_options(cli: &Cli, listing: &Listing, keep_test_run: bool) -> Result<LoadOptions> {
+    let workflow_id = cli
+        .workflow_run_id
+        .clone()
+        .or_else(|| listing.run_id.clone())
+        .unwrap_or_else(|| "0".into());
+    let attempt_text = cli
+        .workflow_run_attempt
+        .clone()
+        .or_else(|| listing.attempt.clone())
+        .unwrap_or_else(|| "1".into());
+    let attempt = attempt_flag(&attempt_text)?;
+    Ok(LoadOptions {
+        workflow_id,
+        attempt,
+        keep_test_run,
+        keep_failed: true,
+        threads: cli.threads,
+        max_file_bytes: cli.max_file_mib.saturating_mul(1 << 20),
+        gzip_level: cli.gzip_level,
+    })
+}
+
+/// Job names and what went wrong asking for them.
+pub type JobNames = (HashMap<i64, String>, Vec<String>);
+
+/// Job names for additional_info: from `--job-names FILE`, else from GitHub's API (with
+/// GITHUB_TOKEN/GH_TOKEN); whatever is not found is `NoJobName`, with one warning.
+pub fn job_names(cli: &Cli, run: &LoadedRun) -> Result<JobNames> {
+    let Some(path) = &cli.job_names else {
+        let mut ids: Vec<i64> = run
+            .files
+            .iter()
+            .filter_map(|f| match f.job_id {
+                crate::report::Value::Int(id) => Some(id),
+                _ => None,
+            })
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let cfg = github::GithubConfig::from_env(cli.github_api_url.clone(), &cli.artifacts_repo);
+        let found = github::job_names(&cfg, &ids);
+        return Ok((found.names, found.warnings));
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("--job-names {}", path.display()))?;
+    let map: HashMap<String, String> = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "--job-names {}: expected a JSON object of job id to name",
+            path.display()
+        )
+    })?;
+    let names = map
+        .into_iter()
+        .filter_map(|(k, v)| k.trim().parse::<i64>().ok().map(|id| (id, v)))
+        .collect();
+    Ok((names, Vec::new()))
+}
+
+/// Whether browsing should ask for job names: a file was given or a token is at hand.
+/// Inspecting offline is normal, so no warning about a missing token then.
+pub fn wants_job_names(cli: &Cli) -> bool {
+    let has_token = ["GITHUB_TOKEN", "GH_TOKEN"]
+        .iter()
+        .any(|v| std::env::var(v).is_ok_and(|t| !t.trim().is_empty()));
+    cli.job_names.is_some() || has_token
+}
+
+/// Where `--upload` (and the TUI's commit) writes: `--out-dir`, else S3.
+pub fn sink_for(cli: &Cli) -> Result<Box<dyn Sink + Send>> {
+    Ok(match &cli.out_dir {
+        Some(dir) => Box::new(FolderSink::new(dir)),
+        None => Box::new(S3Sink::new(
+            S3::connect(&cli.s3_settings()).map_err(|e| anyhow::anyhow!("S3: {e}"))?,
+        )),
+    })
+}

@@ -1,0 +1,221 @@
+//! What the headless front-end shows on stderr while it works: progress (a bar on a
+//! terminal, a plain line every few seconds otherwise) and warnings (GitHub Actions
+//! annotations under Actions).
+
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+
+use crate::cli::Cli;
+use crate::config::{self, ReportSource};
+use crate::human::human_bytes;
+use crate::load::{Progress, load};
+use crate::run::{LoadedRun, Problem};
+use crate::sanitize::line;
+use crate::source::bucket::{self, FetchProgress};
+use crate::source::{Listing, discover};
+
+/// Whether warnings should be GitHub Actions annotations.
+fn in_github_actions() -> bool {
+    std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
+}
+
+/// `::warning` annotation escaping (GitHub's workflow-command rules).
+fn gha_escape(s: &str, property: bool) -> String {
+    let mut out = s
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A");
+    if property {
+        out = out.replace(':', "%3A").replace(',', "%2C");
+    }
+    out
+}
+
+/// A warning that is not about an input file.
+pub fn warn_line(title: &str, message: &str) {
+    if in_github_actions() {
+        eprintln!(
+            "::warning title={}::{}",
+            gha_escape(&format!("testscope: {title}"), true),
+            gha_escape(&line(message), false)
+        );
+    } else {
+        eprintln!("warning: {title}: {}", line(message));
+    }
+}
+
+pub fn warn_problem(p: &Problem) {
+    let mut err = std::io::stderr().lock();
+    if in_github_actions() {
+        let _ = writeln!(
+            err,
+            "::warning title={}::{}: {}",
+            gha_escape(&format!("testscope: {}", p.kind.label()), true),
+            gha_escape(&line(&p.file), false),
+            gha_escape(&line(&p.message), false)
+        );
+    } else {
+        let _ = writeln!(
+            err,
+            "warning: {}: {}: {}",
+            p.kind.label(),
+            line(&p.file),
+            line(&p.message)
+        );
+    }
+}
+
+/// Load the run the flags point at, showing progress on stderr. Without `uploads`, the
+/// failed cases' upload lines are not kept.
+pub fn load_from_cli(cli: &Cli, uploads: bool, keep_test_run: bool) -> Result<LoadedRun> {
+    let listing = listing_shown(cli)?;
+    let mut opts = config::load_options(cli, &listing, keep_test_run)?;
+    opts.keep_failed = uploads;
+    if listing.reports.is_empty() {
+        eprintln!(
+            "warning: no test reports found in {}",
+            line(&listing.description)
+        );
+    }
+    let progress = Progress::default();
+    let started = Instant::now();
+    let done = AtomicBool::new(false);
+    let run = std::thread::scope(|s| {
+        let worker = s.spawn(waking(&done, || load(listing, &opts, &progress)));
+        show_progress(&progress, || done.load(Ordering::Acquire));
+        worker.join().expect("the loader does not panic")
+    });
+    eprintln!(
+        "loaded {} report files ({} unreadable), {} cases, {} in {:.2}s",
+        run.totals.files,
+        run.totals.bad_files,
+        run.totals.cases,
+        human_bytes(run.totals.bytes),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(run)
+}
+
+/// The report files the flags point at, with download progress on stderr.
+pub fn listing_shown(cli: &Cli) -> Result<Listing> {
+    match config::report_source(cli)? {
+        ReportSource::Local(spec) => Ok(discover(&spec)?),
+        ReportSource::Bucket { s3, spec } => fetch_shown(&s3, &spec),
+    }
+}
+
+/// Read the run's artifacts from the artifacts bucket, showing progress on stderr.
+fn fetch_shown(s3: &crate::s3_client::S3, spec: &bucket::S3Spec) -> Result<Listing> {
+    let progress = &FetchProgress::default();
+    let started = Instant::now();
+    let done = AtomicBool::new(false);
+    let listing = std::thread::scope(|s| {
+        let worker = s.spawn(waking(&done, || bucket::discover(s3, spec, progress)));
+        poll_progress(
+            || done.load(Ordering::Acquire),
+            "{spinner} [{bar:30}] {bytes}/{total_bytes} {msg} ({elapsed})",
+            || {
+                let objects = progress.objects_done.load(Ordering::Relaxed)
+                    + progress.objects_failed.load(Ordering::Relaxed);
+                let total = progress.objects_total.load(Ordering::Relaxed);
+                let listed = progress.listed.load(Ordering::Relaxed);
+                let keys = progress.keys_listed.load(Ordering::Relaxed);
+                let message = if listed {
+                    format!("{objects}/{total} artifacts")
+                } else {
+                    format!("listing ({keys} keys)")
+                };
+                (
+                    progress.bytes_done.load(Ordering::Relaxed),
+                    progress.bytes_total.load(Ordering::Relaxed),
+                    message,
+                )
+            },
+            |(done, total, message)| {
+                format!(
+                    "fetching: {message}, {} of {}",
+                    human_bytes(done),
+                    human_bytes(total)
+                )
+            },
+        );
+        worker.join().expect("the S3 source does not panic")
+    })?;
+    eprintln!(
+        "fetched {} artifacts ({} failed), {} from {} ({}) in {:.2}s",
+        progress.objects_done.load(Ordering::Relaxed),
+        progress.objects_failed.load(Ordering::Relaxed),
+        human_bytes(progress.bytes_done.load(Ordering::Relaxed)),
+        line(&listing.description),
+        line(s3.endpoint()),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(listing)
+}
+
+fn show_progress(progress: &Progress, finished: impl Fn() -> bool) {
+    poll_progress(
+        finished,
+        "{spinner} [{bar:30}] {pos}/{len} files {msg} ({elapsed})",
+        || {
+            let cases = progress.cases.load(Ordering::Relaxed);
+            (
+                progress.files_done.load(Ordering::Relaxed),
+                progress.files_total.load(Ordering::Relaxed),
+                format!("{cases} cases"),
+            )
+        },
+        |(done, total, message)| format!("loading: {done}/{total} files, {message}"),
+    );
+}
+
+/// `work` for a thread whose end the calling thread waits for in [`poll_progress`]: it sets
+/// `done` and wakes the caller, instead of leaving it asleep until its next poll.
+fn waking<'a, T>(done: &'a AtomicBool, work: impl FnOnce() -> T + 'a) -> impl FnOnce() -> T + 'a {
+    let caller = std::thread::current();
+    move || {
+        let result = work();
+        done.store(true, Ordering::Release);
+        caller.unpark();
+        result
+    }
+}
+
+/// Poll `read` (position, length, message) until `finished`: a bar on a terminal, else a
+/// plain line every few seconds. Sleeps between polls unless woken (see [`waking`]).
+fn poll_progress(
+    finished: impl Fn() -> bool,
+    template: &str,
+    read: impl Fn() -> (u64, u64, String),
+    plain: impl Fn((u64, u64, String)) -> String,
+) {
+    let tty = std::io::stderr().is_terminal();
+    let bar = tty.then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(template)
+                .expect("static template")
+                .progress_chars("=> "),
+        );
+        bar
+    });
+    let mut last_plain = Instant::now();
+    while !finished() {
+        std::thread::park_timeout(Duration::from_millis(80));
+        let (done, total, message) = read();
+        if let Some(bar) = &bar {
+            bar.set_length(total);
+            bar.set_position(done);
+            bar.set_message(message);
+        } else if last_plain.elapsed() >= Duration::from_secs(5) {
+            eprintln!("{}", plain((done, total, message)));
+            last_plain = Instant::now();
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+}
