@@ -75,6 +75,37 @@ pub struct Cli {
     #[arg(long)]
     pub json: bool,
 
+    /// Compare with a base run read from SOURCE (anything PATH takes: a folder, a zip, a
+    /// bucket folder): per test, whether a failure is new, flaky, already failing in the
+    /// base, fixed or missing. Opens the Compare view; with --json, adds "compare".
+    #[arg(long, value_name = "SOURCE", conflicts_with = "upload")]
+    pub base: Option<PathBuf>,
+
+    /// Compare with attempt N of the same run (or of --base's run), e.g. a re-run's attempt
+    /// 1 against its attempt 2.
+    #[arg(long, value_name = "N", conflicts_with = "upload")]
+    pub base_attempt: Option<String>,
+
+    /// PyTorch's disabled-tests-condensed.json: tests listed there (for a job's platform)
+    /// are marked disabled, and `--fail-on new` ignores them.
+    #[arg(long, value_name = "FILE")]
+    pub disabled_tests: Option<PathBuf>,
+
+    /// Print a pull-request comment in Markdown (with a base: the new failures first, with
+    /// their repro commands). Under GitHub Actions it is also added to $GITHUB_STEP_SUMMARY.
+    #[arg(long, conflicts_with_all = ["upload", "json"])]
+    pub markdown: bool,
+
+    /// Print a shell script of repro commands for the run's failures (with a base: only the
+    /// new ones), one per test.
+    #[arg(long, conflicts_with_all = ["upload", "json", "markdown"])]
+    pub repro: bool,
+
+    /// Exit with code 4 when the comparison with the base finds a new failure that is not
+    /// disabled (flaky tests and failures already in the base do not count).
+    #[arg(long, value_name = "WHAT", conflicts_with = "upload")]
+    pub fail_on: Option<FailOn>,
+
     /// Any problem with the input (unreadable file, case without time) is an error:
     /// nothing is uploaded and the exit code is 3.
     #[arg(long)]
@@ -158,6 +189,13 @@ fn http_url(s: &str) -> Result<String, String> {
     }
 }
 
+/// What `--fail-on` fails on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// A new failure (`new_failure` or `new_test_failing`) that is not disabled.
+    New,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Shell {
     Bash,
@@ -180,6 +218,11 @@ impl Cli {
             max_total_bytes: self.max_zip_total_mib.saturating_mul(1 << 20),
             ..crate::source::ZipLimits::default()
         }
+    }
+
+    /// Whether a base run is to be compared with.
+    pub fn has_base(&self) -> bool {
+        self.base.is_some() || self.base_attempt.is_some()
     }
 
     pub fn report_path(&self) -> Option<&PathBuf> {

@@ -31,5 +31,7 @@ pub mod sanitize;
 pub mod source;
 pub mod stats;
 #[cfg(feature = "net")]
+pub mod triage;
+#[cfg(feature = "net")]
 pub mod tui;
 pub mod upload;

@@ -43,7 +43,13 @@ fn run(cli: &Cli) -> anyhow::Result<i32> {
     }
     if cli.upload {
         headless::upload(cli)
-    } else if cli.plain || cli.json || !interactive() {
+    } else if cli.plain
+        || cli.json
+        || cli.markdown
+        || cli.repro
+        || cli.fail_on.is_some()
+        || !interactive()
+    {
         headless::inspect(cli)
     } else {
         testscope::tui::run(cli)

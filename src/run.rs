@@ -120,25 +120,59 @@ pub struct CaseBrief {
     pub name: String,
     pub file: String,
     pub status: CaseStatus,
-    /// Number of `rerun` children.
+    /// Number of `rerun` children (PyTorch's attempts before the final outcome).
     pub reruns: usize,
+    /// Number of Surefire/Gradle retry children (`flakyFailure`, `flakyError`,
+    /// `rerunFailure`, `rerunError`).
+    pub retries: usize,
     /// First line of the failure/error message (or of the last rerun's, for flaky passes).
     pub message: String,
     pub time: Option<f64>,
+    /// Signature and repro, when the load was asked for them (the load's brief hook).
+    pub triage: Option<Box<BriefTriage>>,
+}
+
+/// What triage adds to a failing case's brief while it is parsed (the case's whole document
+/// is at hand only then).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BriefTriage {
+    /// The failure's normalised signature: equal for instances of one cause.
+    pub signature: String,
+    /// The command that reruns the test.
+    pub repro: String,
+    /// Whether `repro` was written in the report (else built from its names).
+    pub repro_in_report: bool,
+}
+
+/// How many values a key holds: a list's items, else one.
+fn count_of(v: Option<&Value>) -> usize {
+    match v {
+        Some(Value::List(items)) => items.len(),
+        Some(_) => 1,
+        None => 0,
+    }
 }
 
 impl CaseBrief {
     pub fn of(case: &Object, file_index: usize, ordinal: usize) -> Self {
         let text = |k: &str| case.get(k).map(display_value).unwrap_or_default();
-        let reruns = match case.get("rerun") {
-            Some(Value::List(items)) => items.len(),
-            Some(_) => 1,
-            None => 0,
-        };
-        let message = ["failure", "error", "rerun"]
+        let reruns = count_of(case.get("rerun"));
+        let retries = ["flakyFailure", "flakyError", "rerunFailure", "rerunError"]
             .iter()
-            .find_map(|k| case.get(k).and_then(first_message))
-            .unwrap_or_default();
+            .map(|k| count_of(case.get(k)))
+            .sum();
+        let message = [
+            "failure",
+            "error",
+            "rerun",
+            "rerunFailure",
+            "rerunError",
+            "flakyFailure",
+            "flakyError",
+        ]
+        .iter()
+        .find_map(|k| case.get(k).and_then(first_message))
+        .unwrap_or_default();
         Self {
             file_index,
             ordinal,
@@ -147,13 +181,21 @@ impl CaseBrief {
             file: text("file"),
             status: CaseStatus::of(case),
             reruns,
+            retries,
             message,
             time: case.get("time").and_then(Value::as_number),
+            triage: None,
         }
     }
 
+    /// Attempts before the final outcome, in any dialect.
+    pub fn retried(&self) -> usize {
+        self.reruns + self.retries
+    }
+
+    /// Passed after failed attempts.
     pub fn is_flaky(&self) -> bool {
-        self.reruns > 0 && self.status == CaseStatus::Success
+        self.retried() > 0 && self.status == CaseStatus::Success
     }
 }
 
@@ -185,6 +227,14 @@ fn first_message(v: &Value) -> Option<String> {
     Some(msg.trim().lines().next().unwrap_or("").to_string())
 }
 
+impl LoadedRun {
+    /// The case-table row of case `ordinal` of file `file`.
+    pub fn cases_row(&self, file: usize, ordinal: usize) -> Option<usize> {
+        let rows = self.cases.file_rows(file);
+        (ordinal < rows.len()).then(|| rows.start + ordinal)
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct LoadedRun {
     /// Where it came from, for headers and messages.
@@ -199,7 +249,7 @@ pub struct LoadedRun {
     /// Every case, when the load was asked to keep them (`LoadOptions::keep_test_run`).
     pub test_run: Option<Lines>,
     pub problems: Vec<Problem>,
-    /// Failed and rerun cases, in run order.
+    /// Failed and retried cases (in any dialect), in run order.
     pub notable: Vec<CaseBrief>,
     /// Every case, compactly, in run order.
     pub cases: CaseTable,

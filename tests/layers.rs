@@ -22,6 +22,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("jobs", 3),
     ("load", 4),
     ("reread", 5),
+    ("triage", 5),
     ("upload", 6),
     // Flags, then what both front-ends stand on, then the front-ends.
     ("cli", 7),

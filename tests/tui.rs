@@ -504,7 +504,9 @@ fn loading_shows_what_is_in_so_far() {
         msgs.lock().unwrap().push(m)
     });
     let msgs = msgs.into_inner().unwrap();
-    assert!(matches!(msgs.last(), Some(Msg::Loaded(_))));
+    // The run, then its triage (clusters, attempts), computed on the loading thread.
+    assert!(matches!(msgs.last(), Some(Msg::Triaged { base: None, .. })));
+    assert!(matches!(msgs[msgs.len() - 2], Msg::Loaded(_)));
     for m in msgs {
         if let Msg::Loaded(_) = m {
             break;

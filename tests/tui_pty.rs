@@ -347,7 +347,7 @@ fn browse_search_and_commit_in_a_real_terminal() {
     tui.send(ENTER);
     // One per job, as for every showcase case: three of the 13 rerun cases.
     wait_for_row(&screen, 3, "1/3 of 13");
-    wait_for(&screen, "test_showcase_rerun_still_failing");
+    wait_for(&screen, "test_showcase_rerun_still_fail");
     tui.send(ENTER);
     wait_for_row(&screen, 3, "test_showcase_rerun_still_failing");
     wait_for(&screen, "Attributes");

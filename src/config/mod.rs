@@ -22,6 +22,8 @@ pub mod exit {
     pub const FAILED: i32 = 1;
     pub const USAGE: i32 = 2;
     pub const STRICT: i32 = 3;
+    /// `--fail-on new` found a new failure that is not disabled.
+    pub const NEW_FAILURES: i32 = 4;
 }
 
 /// A run that ended with a specific exit code and message.
@@ -134,6 +136,7 @@ pub fn load_options(cli: &Cli, listing: &Listing, keep_test_run: bool) -> Result
         threads: cli.threads,
         max_file_bytes: cli.max_file_mib.saturating_mul(1 << 20),
         gzip_level: cli.gzip_level,
+        brief_hook: None,
     })
 }
 
@@ -190,4 +193,51 @@ pub fn sink_for(cli: &Cli) -> Result<Box<dyn Sink + Send>> {
             S3::connect(&cli.s3_settings()).map_err(|e| anyhow::anyhow!("S3: {e}"))?,
         )),
     })
+}
+
+/// The flags for reading the base run, when one is asked for: `--base SOURCE` in place of
+/// PATH (its run and attempt from its own layout), `--base-attempt N` for another attempt
+/// of the same run (or of `--base`'s). Everything else (limits, S3, job names) as given.
+pub fn base_cli(cli: &Cli) -> Option<Cli> {
+    if !cli.has_base() {
+        return None;
+    }
+    let mut base = cli.clone();
+    if let Some(source) = &cli.base {
+        base.path = Some(source.clone());
+        base.reports = None;
+        base.workflow_run_id = None;
+        base.workflow_run_attempt = None;
+    }
+    if let Some(attempt) = &cli.base_attempt {
+        base.workflow_run_attempt = Some(attempt.clone());
+    }
+    base.base = None;
+    base.base_attempt = None;
+    Some(base)
+}
+
+/// Check the triage flags agree before any work starts.
+pub fn check_triage_flags(cli: &Cli) -> Result<()> {
+    if cli.fail_on.is_some() && !cli.has_base() {
+        return Err(usage(
+            "--fail-on new needs a base run to compare with: --base SOURCE or --base-attempt N",
+        ));
+    }
+    if let Some(n) = &cli.base_attempt {
+        attempt_flag(n).map_err(|_| usage(format!("--base-attempt: invalid int value: {n:?}")))?;
+    }
+    Ok(())
+}
+
+/// `--disabled-tests FILE`, read and parsed (an error names the file).
+pub fn disabled_tests(cli: &Cli) -> Result<Option<crate::triage::disabled::DisabledTests>> {
+    let Some(path) = &cli.disabled_tests else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("--disabled-tests {}", path.display()))?;
+    let parsed = crate::triage::disabled::DisabledTests::parse(&text)
+        .map_err(|e| anyhow::anyhow!("--disabled-tests {}: {e}", path.display()))?;
+    Ok(Some(parsed))
 }

@@ -2,23 +2,32 @@
 //! the plain-text inspection printed when no terminal UI is wanted. Progress and warnings go
 //! to stderr (a bar on a terminal, plain lines otherwise); results to stdout.
 
+mod markdown;
 mod progress;
 mod report;
+mod triage_json;
 
 use std::time::Instant;
 
-use anyhow::{Result, bail};
+use std::io::Write;
+
+use anyhow::{Context, Result, bail};
 
 use crate::cli::Cli;
-use crate::config::{Exit, exit, job_names, sink_for, usage, wants_job_names};
+use crate::cli::FailOn;
+use crate::config::{self, Exit, exit, job_names, sink_for, usage, wants_job_names};
 use crate::human::human_bytes;
 use crate::run::LoadedRun;
 use crate::sanitize::line;
 use crate::upload::{PlannedObject, Sink, UploadContext, execute, plan, plan_each};
 
-pub use progress::{listing_shown, load_from_cli, warn_line, warn_problem};
-pub use report::write_inspection;
+use crate::triage::clusters::is_failing;
+use crate::triage::summary::{Triage, brief_of_row, is_new, repro_of};
+pub use markdown::comment as markdown_comment;
+use progress::in_github_actions;
+pub use progress::{listing_shown, load_from_cli, load_with_base, warn_line, warn_problem};
 use report::{print_json, print_plan};
+pub use report::{write_comparison, write_inspection};
 
 /// `--upload`: the batch path. Meant to end the process: on success the loaded run is not
 /// freed (see the end).
@@ -60,7 +69,7 @@ pub fn upload(cli: &Cli) -> Result<i32> {
             run.problems.len()
         );
         if cli.json {
-            print_json(cli, &run, &[], None, started, false)?;
+            print_json(cli, &run, &[], None, started, false, None)?;
         }
         return Err(Exit {
             code: exit::STRICT,
@@ -79,7 +88,7 @@ pub fn upload(cli: &Cli) -> Result<i32> {
     if cli.dry_run {
         let objects = plan(&run, &ctx);
         if cli.json {
-            print_json(cli, &run, &objects, None, started, true)?;
+            print_json(cli, &run, &objects, None, started, true, None)?;
         } else {
             print_plan(&objects);
         }
@@ -103,7 +112,7 @@ pub fn upload(cli: &Cli) -> Result<i32> {
         (objects, writer.join().expect("the writer does not panic"))
     });
     if cli.json {
-        print_json(cli, &run, &objects, Some(&outcome), started, false)?;
+        print_json(cli, &run, &objects, Some(&outcome), started, false, None)?;
     }
     if let Some(e) = outcome.failed {
         if !outcome.written.is_empty() {
@@ -154,19 +163,84 @@ fn run_sink(
     })
 }
 
-/// Without `--upload` and without a terminal UI: a plain triage report on stdout.
+/// Without `--upload` and without a terminal UI: a plain triage report on stdout, or the
+/// JSON summary, the Markdown comment or the repro script; with a base run, the comparison.
 pub fn inspect(cli: &Cli) -> Result<i32> {
-    let mut run = load_from_cli(cli, false, false)?;
-    // Without names, artifact names label jobs.
+    let started = Instant::now();
+    config::check_triage_flags(cli)?;
+    let disabled = config::disabled_tests(cli)?;
+    let base_cli = config::base_cli(cli);
+    let (mut run, mut base) = match &base_cli {
+        Some(b) => {
+            let (run, base) = load_with_base(cli, b)?;
+            (run, Some(base))
+        }
+        None => (load_from_cli(cli, false, false)?, None),
+    };
+    // Without names, artifact names label jobs (and configs).
     if wants_job_names(cli) {
         run.job_names = job_names_for(cli, &run)?;
+        if let (Some(b), Some(base_cli)) = (base.as_mut(), &base_cli) {
+            b.job_names = job_names_for(base_cli, b)?;
+        }
     }
-    if cli.json {
-        let started = Instant::now();
-        print_json(cli, &run, &[], None, started, false)?;
-        return Ok(exit::OK);
+    let triage = Triage::new(&run, base.as_ref(), disabled.as_ref());
+    if let Some(c) = &triage.comparison {
+        for w in &c.warnings {
+            warn_line("compare", w);
+        }
     }
     let mut out = std::io::stdout().lock();
-    write_inspection(&mut out, &run)?;
+    if cli.json {
+        drop(out);
+        print_json(
+            cli,
+            &run,
+            &[],
+            None,
+            started,
+            false,
+            Some((&triage, base.as_ref())),
+        )?;
+    } else if cli.markdown {
+        let text = markdown::comment(&run, &triage, markdown::GITHUB_COMMENT_LIMIT);
+        out.write_all(text.as_bytes())?;
+        if in_github_actions() {
+            markdown::to_step_summary(&text).context("$GITHUB_STEP_SUMMARY")?;
+        }
+    } else if cli.repro {
+        out.write_all(repro_script(&run, &triage).as_bytes())?;
+    } else {
+        write_inspection(&mut out, &run)?;
+        if triage.comparison.is_some() {
+            write_comparison(&mut out, &run, &triage)?;
+        }
+    }
+    let new = triage.new_failures();
+    if cli.fail_on == Some(FailOn::New) && new > 0 {
+        eprintln!("--fail-on new: {new} new failure(s) that are not disabled");
+        return Ok(exit::NEW_FAILURES);
+    }
     Ok(exit::OK)
+}
+
+/// The repro script of the run's failures (with a base: only the new ones), one line per
+/// test, in run order.
+pub fn repro_script(run: &LoadedRun, triage: &Triage) -> String {
+    let commands: Vec<String> = match &triage.comparison {
+        Some(c) => c
+            .tests
+            .iter()
+            .filter(|t| is_new(t.verdict))
+            .filter_map(|t| brief_of_row(run, t.head.row?))
+            .map(|i| repro_of(run, &run.notable[i]).0)
+            .collect(),
+        None => run
+            .notable
+            .iter()
+            .filter(|b| is_failing(b))
+            .map(|b| repro_of(run, b).0)
+            .collect(),
+    };
+    crate::triage::repro::script(commands)
 }

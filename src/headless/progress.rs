@@ -3,22 +3,22 @@
 //! annotations under Actions).
 
 use std::io::{IsTerminal, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::cli::Cli;
 use crate::config::{self, ReportSource};
 use crate::human::human_bytes;
-use crate::load::{Progress, load};
+use crate::load::{LoadOptions, Progress, load};
 use crate::run::{LoadedRun, Problem};
 use crate::sanitize::line;
 use crate::source::bucket::{self, FetchProgress};
 use crate::source::{Listing, discover};
 
 /// Whether warnings should be GitHub Actions annotations.
-fn in_github_actions() -> bool {
+pub(super) fn in_github_actions() -> bool {
     std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
 }
 
@@ -69,34 +69,95 @@ pub fn warn_problem(p: &Problem) {
 }
 
 /// Load the run the flags point at, showing progress on stderr. Without `uploads`, the
-/// failed cases' upload lines are not kept.
+/// failed cases' upload lines are not kept, and failing cases get triage's signature and
+/// repro as they are parsed.
 pub fn load_from_cli(cli: &Cli, uploads: bool, keep_test_run: bool) -> Result<LoadedRun> {
     let listing = listing_shown(cli)?;
-    let mut opts = config::load_options(cli, &listing, keep_test_run)?;
+    let opts = run_options(cli, &listing, uploads, keep_test_run)?;
+    let mut runs = load_shown(vec![(listing, opts)]);
+    Ok(runs.pop().expect("one run in, one out"))
+}
+
+/// Load a run and its base at once (each on half the cores unless `--threads` says), with
+/// one progress display. An unreadable base is an error naming it.
+pub fn load_with_base(cli: &Cli, base: &Cli) -> Result<(LoadedRun, LoadedRun)> {
+    let listing = listing_shown(cli)?;
+    let base_listing = listing_shown(base).context("the base run (--base, --base-attempt)")?;
+    let mut opts = run_options(cli, &listing, false, false)?;
+    let mut base_opts = run_options(base, &base_listing, false, false)?;
+    if cli.threads == 0 {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        opts.threads = cores.div_ceil(2);
+        base_opts.threads = cores.div_ceil(2);
+    }
+    let mut runs = load_shown(vec![(listing, opts), (base_listing, base_opts)]);
+    let base_run = runs.pop().expect("two runs");
+    Ok((runs.pop().expect("two runs"), base_run))
+}
+
+fn run_options(
+    cli: &Cli,
+    listing: &Listing,
+    uploads: bool,
+    keep_test_run: bool,
+) -> Result<LoadOptions> {
+    let mut opts = config::load_options(cli, listing, keep_test_run)?;
     opts.keep_failed = uploads;
+    if !uploads {
+        opts.brief_hook = Some(crate::triage::annotate_brief);
+    }
     if listing.reports.is_empty() {
         eprintln!(
             "warning: no test reports found in {}",
             line(&listing.description)
         );
     }
-    let progress = Progress::default();
+    Ok(opts)
+}
+
+/// Load each listing (all at once), one progress display for all.
+fn load_shown(work: Vec<(Listing, LoadOptions)>) -> Vec<LoadedRun> {
+    let progress: Vec<Progress> = work.iter().map(|_| Progress::default()).collect();
     let started = Instant::now();
-    let done = AtomicBool::new(false);
-    let run = std::thread::scope(|s| {
-        let worker = s.spawn(waking(&done, || load(listing, &opts, &progress)));
-        show_progress(&progress, || done.load(Ordering::Acquire));
-        worker.join().expect("the loader does not panic")
+    let done = AtomicUsize::new(0);
+    let n = work.len();
+    let runs: Vec<LoadedRun> = std::thread::scope(|s| {
+        let caller = std::thread::current();
+        let workers: Vec<_> = work
+            .into_iter()
+            .zip(&progress)
+            .map(|((listing, opts), p)| {
+                let (done, caller) = (&done, caller.clone());
+                s.spawn(move || {
+                    let run = load(listing, &opts, p);
+                    done.fetch_add(1, Ordering::AcqRel);
+                    caller.unpark();
+                    run
+                })
+            })
+            .collect();
+        show_progress(&progress, || done.load(Ordering::Acquire) == n);
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("the loader does not panic"))
+            .collect()
     });
-    eprintln!(
-        "loaded {} report files ({} unreadable), {} cases, {} in {:.2}s",
-        run.totals.files,
-        run.totals.bad_files,
-        run.totals.cases,
-        human_bytes(run.totals.bytes),
-        started.elapsed().as_secs_f64()
-    );
-    Ok(run)
+    for run in &runs {
+        eprintln!(
+            "loaded {} report files ({} unreadable), {} cases, {} in {:.2}s{}",
+            run.totals.files,
+            run.totals.bad_files,
+            run.totals.cases,
+            human_bytes(run.totals.bytes),
+            started.elapsed().as_secs_f64(),
+            if n > 1 {
+                format!(" from {}", line(&run.description))
+            } else {
+                String::new()
+            }
+        );
+    }
+    runs
 }
 
 /// The report files the flags point at, with download progress on stderr.
@@ -156,15 +217,19 @@ fn fetch_shown(s3: &crate::s3_client::S3, spec: &bucket::S3Spec) -> Result<Listi
     Ok(listing)
 }
 
-fn show_progress(progress: &Progress, finished: impl Fn() -> bool) {
+/// Progress of one or more loads, summed.
+fn show_progress(progress: &[Progress], finished: impl Fn() -> bool) {
+    let sum = |f: fn(&Progress) -> &std::sync::atomic::AtomicU64| -> u64 {
+        progress.iter().map(|p| f(p).load(Ordering::Relaxed)).sum()
+    };
     poll_progress(
         finished,
         "{spinner} [{bar:30}] {pos}/{len} files {msg} ({elapsed})",
         || {
-            let cases = progress.cases.load(Ordering::Relaxed);
+            let cases = sum(|p| &p.cases);
             (
-                progress.files_done.load(Ordering::Relaxed),
-                progress.files_total.load(Ordering::Relaxed),
+                sum(|p| &p.files_done),
+                sum(|p| &p.files_total),
                 format!("{cases} cases"),
             )
         },

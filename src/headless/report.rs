@@ -10,6 +10,7 @@ use crate::cli::Cli;
 use crate::run::LoadedRun;
 use crate::sanitize::line;
 use crate::stats::CaseStatus;
+use crate::triage::summary::Triage;
 use crate::upload::PlannedObject;
 
 pub(super) fn print_plan(objects: &[PlannedObject]) {
@@ -35,10 +36,11 @@ pub(super) fn print_json(
     outcome: Option<&crate::upload::UploadOutcome>,
     started: Instant,
     dry_run: bool,
+    triage: Option<(&Triage, Option<&LoadedRun>)>,
 ) -> Result<()> {
     use serde_json::json;
     let t = &run.totals;
-    let doc = json!({
+    let mut doc = json!({
         "workflow_run_id": cli.workflow_run_id,
         "workflow_run_attempt": run.attempt,
         "source": run.description,
@@ -65,6 +67,11 @@ pub(super) fn print_json(
         })).collect::<Vec<_>>(),
         "seconds": started.elapsed().as_secs_f64(),
     });
+    if let Some((triage, base)) = triage {
+        for (key, value) in super::triage_json::json_parts(run, base, triage) {
+            doc[key] = value;
+        }
+    }
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, &doc)?;
     writeln!(out)?;
@@ -169,6 +176,76 @@ pub fn write_inspection(out: &mut dyn Write, run: &LoadedRun) -> std::io::Result
                 line(&p.file),
                 line(&p.message)
             )?;
+        }
+    }
+    Ok(())
+}
+
+/// The plain report's comparison with the base run: counts per verdict, then each test
+/// worth a look, grouped by verdict (new failures first), with its first message line and,
+/// for new failures, its repro command.
+pub fn write_comparison(
+    out: &mut dyn Write,
+    run: &LoadedRun,
+    triage: &Triage,
+) -> std::io::Result<()> {
+    use crate::triage::summary::{brief_of_row, repro_of};
+    use crate::triage::verdict::Verdict;
+    let Some(c) = &triage.comparison else {
+        return Ok(());
+    };
+    writeln!(out, "\ncompared with {}:", line(&c.base_description))?;
+    let counts: Vec<String> = Verdict::ALL
+        .iter()
+        .map(|v| format!("{} {}", c.count(*v), v.name()))
+        .collect();
+    writeln!(out, "  {}", counts.join(", "))?;
+    for w in &c.warnings {
+        writeln!(out, "  warning: {}", line(w))?;
+    }
+    for v in Verdict::ALL {
+        let tests: Vec<_> = c.tests.iter().filter(|t| t.verdict == v).collect();
+        if tests.is_empty() {
+            continue;
+        }
+        writeln!(out, "\n{}: {}", v.name(), tests.len())?;
+        for t in tests {
+            let jobs = if t.head.jobs.is_empty() {
+                &t.base.jobs
+            } else {
+                &t.head.jobs
+            };
+            writeln!(
+                out,
+                "  [{}] {}{}{} ({}){}{}",
+                line(&t.key.config),
+                line(&t.key.classname),
+                if t.key.classname.is_empty() { "" } else { "::" },
+                line(&t.key.name),
+                line(&jobs.join(", ")),
+                t.disabled
+                    .as_ref()
+                    .map(|d| format!(" disabled: {}", line(&d.url)))
+                    .unwrap_or_default(),
+                if t.maybe_affected {
+                    " (maybe affected: a report was unreadable in the other run)"
+                } else {
+                    ""
+                }
+            )?;
+            let brief = t
+                .head
+                .row
+                .and_then(|r| brief_of_row(run, r))
+                .map(|i| &run.notable[i]);
+            if let Some(b) = brief {
+                if !b.message.is_empty() {
+                    writeln!(out, "      {}", line(&b.message))?;
+                }
+                if crate::triage::summary::is_new(v) {
+                    writeln!(out, "      repro: {}", line(&repro_of(run, b).0))?;
+                }
+            }
         }
     }
     Ok(())

@@ -83,6 +83,7 @@ fn parse_file_into(
         missing_time: Vec::new(),
         notable: Vec::new(),
         unique_base: (index as u64) << 32,
+        brief_hook: opts.brief_hook,
     };
     // Cases stay unenriched: only their JSON lines need the four keys.
     parse_cases_each(&scratch.xml, &mut |case| match case {
@@ -122,6 +123,7 @@ struct CaseCollector<'a> {
     missing_time: Vec<String>,
     notable: Vec<CaseBrief>,
     unique_base: u64,
+    brief_hook: Option<super::BriefHook>,
 }
 
 impl CaseCollector<'_> {
@@ -147,7 +149,14 @@ impl CaseCollector<'_> {
         }
         if flags.failed() {
             self.failed_docs += 1;
-            self.notable.push(CaseBrief::of(&case.to_object(), 0, n));
+        }
+        if flags.failed() || flags.retried() {
+            let case = case.to_object();
+            let mut brief = CaseBrief::of(&case, 0, n);
+            if let Some(hook) = self.brief_hook {
+                hook(&case, self.enrichment, &mut brief);
+            }
+            self.notable.push(brief);
         }
         if flags.rerun {
             self.reruns += 1;

@@ -8,7 +8,7 @@ use std::sync::{Condvar, Mutex};
 use crate::codec::gzip::Compressor;
 use crate::codec::gzip::DeflateChunk;
 use crate::py::num as pynum;
-use crate::report::Value;
+use crate::report::{Enrichment, Object, Value};
 use crate::run::{CaseBrief, FileInfo, FileLines, Lines, LoadedRun, Problem, ProblemKind};
 use crate::source::Listing;
 use crate::stats::Summary;
@@ -36,7 +36,14 @@ pub struct LoadOptions {
     pub max_file_bytes: u64,
     /// Gzip level of the kept JSON lines (see [`crate::codec::gzip::DEFAULT_LEVEL`]).
     pub gzip_level: u32,
+    /// Called on a worker with each failed or retried case's whole document as its brief is
+    /// made: what a higher layer adds to briefs (triage's signature and repro) without the
+    /// load knowing it. `None` for the batch path, which needs nothing more.
+    pub brief_hook: Option<BriefHook>,
 }
+
+/// See [`LoadOptions::brief_hook`].
+pub type BriefHook = fn(case: &Object, enrichment: &Enrichment, brief: &mut CaseBrief);
 
 impl Default for LoadOptions {
     fn default() -> Self {
@@ -48,6 +55,7 @@ impl Default for LoadOptions {
             threads: 0,
             max_file_bytes: 1 << 30,
             gzip_level: crate::codec::gzip::DEFAULT_LEVEL,
+            brief_hook: None,
         }
     }
 }

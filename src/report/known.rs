@@ -14,6 +14,11 @@ pub enum KeyKind {
     Error,
     Skipped,
     Rerun,
+    /// Surefire's and Gradle's `flakyFailure`/`flakyError`: failed attempts of a test that
+    /// passed in the end. Not part of the batch path (PyTorch's script ignores them).
+    FlakyAttempt,
+    /// Surefire's `rerunFailure`/`rerunError`: failed re-runs of a test that failed.
+    RerunAttempt,
     /// One of the four keys the enrichment sets ([`super::Enrichment::KEYS`]).
     Enrichment,
     Other,
@@ -30,6 +35,8 @@ impl KeyKind {
             "error" => Self::Error,
             "skipped" => Self::Skipped,
             "rerun" => Self::Rerun,
+            "flakyFailure" | "flakyError" => Self::FlakyAttempt,
+            "rerunFailure" | "rerunError" => Self::RerunAttempt,
             "workflow_id" | "workflow_run_attempt" | "job_id" | "invoking_file" => Self::Enrichment,
             _ => Self::Other,
         }
@@ -47,6 +54,8 @@ pub struct Known<'a> {
     pub error: bool,
     pub skipped: bool,
     pub rerun: bool,
+    pub flaky_attempt: bool,
+    pub rerun_attempt: bool,
     pub enrichment_key: bool,
 }
 
@@ -62,6 +71,8 @@ impl<'a> Known<'a> {
             KeyKind::Error => self.error = true,
             KeyKind::Skipped => self.skipped = true,
             KeyKind::Rerun => self.rerun = true,
+            KeyKind::FlakyAttempt => self.flaky_attempt = true,
+            KeyKind::RerunAttempt => self.rerun_attempt = true,
             KeyKind::Enrichment => self.enrichment_key = true,
             KeyKind::Other => {}
         }

@@ -18,6 +18,12 @@ pub mod flag {
     pub const RERUN: u8 = 8;
     /// `time` is missing or not a number (stored as 0.0).
     pub const NO_TIME: u8 = 16;
+    /// `flakyFailure`/`flakyError` children (Surefire, Gradle): failed attempts of a pass.
+    pub const FLAKY_ATTEMPT: u8 = 32;
+    /// `rerunFailure`/`rerunError` children (Surefire): failed re-runs of a failure.
+    pub const RERUN_ATTEMPT: u8 = 64;
+    /// Retried in any dialect but PyTorch's `rerun`.
+    pub const RETRIED: u8 = FLAKY_ATTEMPT | RERUN_ATTEMPT;
 }
 
 /// Id of an interned value; `ABSENT` where the case has no such key.
@@ -166,6 +172,8 @@ impl FileRows {
             (flags.skipped, flag::SKIPPED),
             (flags.rerun, flag::RERUN),
             (time.is_none(), flag::NO_TIME),
+            (flags.flaky_attempt, flag::FLAKY_ATTEMPT),
+            (flags.rerun_attempt, flag::RERUN_ATTEMPT),
         ] {
             if on {
                 bits |= bit;
@@ -237,6 +245,8 @@ pub fn status_of(flags: u8) -> CaseStatus {
         error: flags & flag::ERROR != 0,
         skipped: flags & flag::SKIPPED != 0,
         rerun: flags & flag::RERUN != 0,
+        flaky_attempt: flags & flag::FLAKY_ATTEMPT != 0,
+        rerun_attempt: flags & flag::RERUN_ATTEMPT != 0,
     }
     .status()
 }
@@ -267,6 +277,19 @@ impl CaseTable {
 
     pub fn is_empty(&self) -> bool {
         self.flags.is_empty()
+    }
+
+    /// The rows of file `file`'s cases (empty for a file that was not read).
+    pub fn file_rows(&self, file: usize) -> std::ops::Range<usize> {
+        let start = match self.file_first.get(file) {
+            Some(&s) if s != u32::MAX => s as usize,
+            _ => return 0..0,
+        };
+        let end = self.file_first[file + 1..]
+            .iter()
+            .find(|&&s| s != u32::MAX)
+            .map_or(self.len(), |&s| s as usize);
+        start..end
     }
 
     /// Position of case `row` among its file's cases (document order).

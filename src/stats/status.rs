@@ -33,6 +33,10 @@ pub struct CaseFlags {
     pub error: bool,
     pub skipped: bool,
     pub rerun: bool,
+    /// Surefire/Gradle retry children (`flakyFailure`, `rerunFailure`, ...): triage only,
+    /// never part of what is uploaded.
+    pub flaky_attempt: bool,
+    pub rerun_attempt: bool,
 }
 
 impl CaseFlags {
@@ -46,6 +50,8 @@ impl CaseFlags {
             error: known.error,
             skipped: known.skipped,
             rerun: known.rerun,
+            flaky_attempt: known.flaky_attempt,
+            rerun_attempt: known.rerun_attempt,
         }
     }
 
@@ -59,6 +65,11 @@ impl CaseFlags {
         } else {
             CaseStatus::Success
         }
+    }
+
+    /// Retried in a dialect other than PyTorch's `rerun`.
+    pub fn retried(self) -> bool {
+        self.flaky_attempt || self.rerun_attempt
     }
 
     /// `failed_test_runs` membership.

@@ -7,6 +7,7 @@ use crate::load::FileFolded;
 use crate::report::Object;
 use crate::run::{CaseBrief, FileInfo, LoadedRun, Problem};
 use crate::source::ReportFile;
+use crate::triage::summary::Triage;
 use crate::upload::PlannedObject;
 
 /// The top-level screens, in tab order.
@@ -20,10 +21,14 @@ pub enum View {
     Files,
     Problems,
     Upload,
+    /// Failing cases grouped by root cause.
+    Clusters,
+    /// Every test against the base run (`--base`, `--base-attempt`).
+    Compare,
 }
 
 impl View {
-    pub const ALL: [View; 8] = [
+    pub const ALL: [View; 10] = [
         View::Summary,
         View::Failures,
         View::Reruns,
@@ -32,6 +37,8 @@ impl View {
         View::Files,
         View::Problems,
         View::Upload,
+        View::Clusters,
+        View::Compare,
     ];
 
     pub fn index(self) -> usize {
@@ -48,6 +55,8 @@ impl View {
             View::Files => "Files",
             View::Problems => "Problems",
             View::Upload => "Upload",
+            View::Clusters => "Clusters",
+            View::Compare => "Compare",
         }
     }
 }
@@ -77,6 +86,10 @@ pub enum Action {
     PrevMatch,
     CopyId,
     CopyText,
+    /// Copy the selected case's repro command (OSC 52).
+    CopyRepro,
+    /// Write `repro.sh` for the selected cluster, or the Compare view's new failures.
+    WriteRepro,
     Commit,
     Confirm,
     InputChar(char),
@@ -131,6 +144,14 @@ pub enum Msg {
     },
     Folded(Folded),
     Loaded(Arc<LoadedRun>),
+    /// Triage is ready: clusters and attempts, and the comparison with the base run when
+    /// one was asked for (the base run comes along, for its side of each verdict).
+    Triaged {
+        triage: Arc<Triage>,
+        base: Option<Arc<LoadedRun>>,
+    },
+    /// `repro.sh` was written (the path), or could not be.
+    ReproWritten(Result<String, String>),
     LoadFailed(String),
     /// A list's filtered and sorted items (dropped when `generation` is stale).
     Computed {

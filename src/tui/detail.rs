@@ -15,6 +15,24 @@ pub enum LineKind {
     Field,
     Text,
     Blank,
+    /// Two columns side by side: the text holds both, split at [`PAIR_SEPARATOR`]; wrapping
+    /// fits each to half the width.
+    Pair,
+}
+
+/// Splits a [`LineKind::Pair`] line's two sides (inert text never holds it).
+pub const PAIR_SEPARATOR: char = '\0';
+
+/// A line of two columns.
+pub fn pair(left: &str, right: &str) -> DetailLine {
+    line(
+        LineKind::Pair,
+        format!(
+            "{}{PAIR_SEPARATOR}{}",
+            inert(left, false),
+            inert(right, false)
+        ),
+    )
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,6 +192,10 @@ pub fn wrap(lines: &[DetailLine], width: u16) -> Vec<DetailLine> {
     let width = usize::from(width.max(8));
     let mut out = Vec::with_capacity(lines.len());
     for l in lines {
+        if l.kind == LineKind::Pair {
+            wrap_pair(&mut out, &l.text, width);
+            continue;
+        }
         let mut cur = String::new();
         let mut w = 0;
         for ch in l.text.chars() {
@@ -188,6 +210,38 @@ pub fn wrap(lines: &[DetailLine], width: u16) -> Vec<DetailLine> {
         out.push(line(l.kind, cur));
     }
     out
+}
+
+/// One side of a pair cut into rows of at most `width` cells.
+fn rows_of(text: &str, width: usize) -> Vec<String> {
+    let mut rows = vec![String::new()];
+    let mut w = 0;
+    for ch in text.chars() {
+        let cw = ch.width().unwrap_or(0);
+        if w + cw > width {
+            rows.push(String::new());
+            w = 0;
+        }
+        rows.last_mut().expect("one row at least").push(ch);
+        w += cw;
+    }
+    rows
+}
+
+/// A pair as rows of `left │ right`, each side wrapped to its half.
+fn wrap_pair(out: &mut Vec<DetailLine>, text: &str, width: usize) {
+    let (left, right) = text.split_once(PAIR_SEPARATOR).unwrap_or((text, ""));
+    let half = width.saturating_sub(3) / 2;
+    let (l, r) = (rows_of(left, half.max(1)), rows_of(right, half.max(1)));
+    for i in 0..l.len().max(r.len()) {
+        let a = l.get(i).map_or("", String::as_str);
+        let b = r.get(i).map_or("", String::as_str);
+        let pad = half.saturating_sub(a.chars().map(|c| c.width().unwrap_or(0)).sum());
+        out.push(line(
+            LineKind::Text,
+            format!("{a}{} │ {b}", " ".repeat(pad)),
+        ));
+    }
 }
 
 /// Rows of `lines` holding `query` (case-insensitive), in order.

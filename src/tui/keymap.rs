@@ -199,6 +199,20 @@ pub const COMMANDS: &[Command] = &[
     ),
     cmd(
         Global,
+        &[c('9')],
+        Action::GoView(View::Clusters),
+        "Clusters view (failures by root cause)",
+        false,
+    ),
+    cmd(
+        Global,
+        &[c('0')],
+        Action::GoView(View::Compare),
+        "Compare view (against the base run)",
+        false,
+    ),
+    cmd(
+        Global,
         &[c('c')],
         Action::Commit,
         "commit: upload the statistics",
@@ -289,6 +303,20 @@ pub const COMMANDS: &[Command] = &[
         false,
     ),
     cmd(
+        List,
+        &[c('r')],
+        Action::CopyRepro,
+        "copy the failing case's repro command (OSC 52)",
+        false,
+    ),
+    cmd(
+        List,
+        &[c('R')],
+        Action::WriteRepro,
+        "write repro.sh: the cluster's cases, or the Compare view's new failures",
+        false,
+    ),
+    cmd(
         Detail,
         &[k(KeyCode::Down), c('j')],
         Action::Down,
@@ -346,6 +374,13 @@ pub const COMMANDS: &[Command] = &[
         Action::CopyText,
         "copy the traceback (OSC 52)",
         true,
+    ),
+    cmd(
+        Detail,
+        &[c('r')],
+        Action::CopyRepro,
+        "copy the repro command (OSC 52)",
+        false,
     ),
     cmd(
         Input,

@@ -49,7 +49,7 @@ pub fn tabs() -> Vec<(View, String)> {
     View::ALL
         .iter()
         .enumerate()
-        .map(|(i, v)| (*v, format!(" {} {} ", i + 1, v.title())))
+        .map(|(i, v)| (*v, format!(" {} {} ", (i + 1) % 10, v.title())))
         .collect()
 }
 

@@ -26,6 +26,10 @@ pub enum ListKind {
     Problems,
     /// Objects of the upload plan.
     Upload,
+    /// Failure clusters.
+    Clusters,
+    /// Tests against the base run.
+    Compare,
 }
 
 /// How wide a column is: fixed cells, or a share of what is left.
@@ -80,6 +84,7 @@ const CASES: &[Column] = &[
     text("Job", Fill(2)),
     num("Time", 8),
     text("Message", Fill(3)),
+    text("Triage", Fill(1)),
 ];
 const JOBS: &[Column] = &[
     text("Job id", Fixed(12)),
@@ -110,6 +115,24 @@ const PROBLEMS: &[Column] = &[
     text("File", Fill(2)),
     text("Message", Fill(3)),
 ];
+const CLUSTERS: &[Column] = &[
+    num("Cases", 7),
+    num("Tests", 6),
+    num("Jobs", 5),
+    num("Configs", 8),
+    num("New", 5),
+    text("First seen", Fill(1)),
+    text("Signature", Fill(4)),
+];
+const COMPARE: &[Column] = &[
+    text("Verdict", Fixed(16)),
+    text("Config", Fill(2)),
+    text("Class", Fill(2)),
+    text("Name", Fill(3)),
+    text("Jobs", Fill(2)),
+    text("Base jobs", Fill(2)),
+    text("Message", Fill(3)),
+];
 const UPLOAD: &[Column] = &[
     text("Collection", Fixed(26)),
     text("Bucket / key", Fill(3)),
@@ -128,6 +151,8 @@ impl ListKind {
             Self::Files => FILES,
             Self::Problems => PROBLEMS,
             Self::Upload => UPLOAD,
+            Self::Clusters => CLUSTERS,
+            Self::Compare => COMPARE,
         }
     }
 
@@ -231,6 +256,42 @@ impl<'a> Data<'a> {
         }
     }
 
+    /// A case's triage cell: its verdict against the base run (when one is loaded) and its
+    /// failure cluster.
+    fn triage_text(&self, kind: ListKind, item: u32, c: &CaseLine<'_>) -> String {
+        let m = self.model;
+        let brief = match kind {
+            ListKind::Briefs => Some(item),
+            _ => m.brief_of_row(item),
+        };
+        let verdict = m.verdict_of(c.file_index, c.ordinal).map(|v| v.name());
+        let cluster = brief
+            .and_then(|b| m.cluster_of_brief(b))
+            .map(|c| c.id.as_str());
+        match (verdict, cluster) {
+            (Some(v), Some(c)) => format!("{v} {c}"),
+            (Some(v), None) => v.to_string(),
+            (None, Some(c)) => c.to_string(),
+            (None, None) => String::new(),
+        }
+    }
+
+    /// How many of a cluster's cases are new failures against the base run.
+    pub fn cluster_new(&self, c: &crate::triage::clusters::Cluster) -> Option<usize> {
+        let m = self.model;
+        m.comparison()?;
+        Some(
+            c.members
+                .iter()
+                .filter(|&&b| {
+                    let l = m.brief_line(b);
+                    m.verdict_of(l.file_index, l.ordinal)
+                        .is_some_and(crate::triage::summary::is_new)
+                })
+                .count(),
+        )
+    }
+
     /// The text of every cell of a row, as shown (not yet made inert).
     pub fn cells(&self, kind: ListKind, item: u32) -> Vec<Cow<'a, str>> {
         let m = self.model;
@@ -268,6 +329,7 @@ impl<'a> Data<'a> {
             }
             ListKind::Briefs | ListKind::Cases => {
                 let c = self.case(kind, item);
+                let triage = self.triage_text(kind, item, &c);
                 vec![
                     Cow::Borrowed(c.outcome()),
                     if c.reruns > 0 {
@@ -280,6 +342,36 @@ impl<'a> Data<'a> {
                     Cow::Borrowed(c.job),
                     c.time.map_or(Cow::Borrowed("-"), secs),
                     Cow::Borrowed(c.message),
+                    Cow::Owned(triage),
+                ]
+            }
+            ListKind::Clusters => {
+                let c = &m.clusters()[i];
+                vec![
+                    n(c.cases() as u64),
+                    n(c.tests as u64),
+                    n(c.jobs as u64),
+                    n(c.configs as u64),
+                    Cow::Owned(self.cluster_new(c).map_or(String::new(), |n| n.to_string())),
+                    Cow::Borrowed(c.members.first().map_or("", |&b| m.brief_line(b).job)),
+                    Cow::Borrowed(c.signature.as_str()),
+                ]
+            }
+            ListKind::Compare => {
+                let t = &m.compared()[i];
+                let message = t
+                    .head
+                    .row
+                    .and_then(|r| m.brief_of_row(r))
+                    .map_or("", |b| m.notable()[b as usize].message.as_str());
+                vec![
+                    Cow::Borrowed(t.verdict.name()),
+                    Cow::Borrowed(t.key.config.as_str()),
+                    Cow::Borrowed(t.key.classname.as_str()),
+                    Cow::Borrowed(t.key.name.as_str()),
+                    Cow::Owned(t.head.jobs.join(", ")),
+                    Cow::Owned(t.base.jobs.join(", ")),
+                    Cow::Borrowed(message),
                 ]
             }
             ListKind::Jobs => {
@@ -394,7 +486,7 @@ impl<'a> Data<'a> {
                 let c = &m.invoking[i].counts;
                 status.keeps_counts(c.failures, c.errors)
             }
-            ListKind::Problems | ListKind::Upload => true,
+            ListKind::Problems | ListKind::Upload | ListKind::Clusters | ListKind::Compare => true,
         }
     }
 
@@ -409,7 +501,8 @@ impl<'a> Data<'a> {
                 3 => Key::Text(c.name),
                 4 => Key::Text(Cow::Borrowed(c.job)),
                 5 => Key::Num(c.time.unwrap_or(f64::NEG_INFINITY)),
-                _ => Key::Text(Cow::Borrowed(c.message)),
+                6 => Key::Text(Cow::Borrowed(c.message)),
+                _ => Key::Text(Cow::Owned(self.triage_text(kind, item, &c))),
             };
         }
         // Summary rows are sorted on the UI thread (16 ms budget): their strings are borrowed

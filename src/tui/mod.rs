@@ -7,6 +7,7 @@ pub mod action;
 pub mod app;
 pub mod detail;
 pub mod draw;
+pub mod explain;
 pub mod keymap;
 pub mod layout;
 pub mod list;
@@ -49,6 +50,7 @@ pub fn settings(cli: &Cli) -> Settings {
             },
         },
         color: !no_color(),
+        compare: cli.has_base(),
     }
 }
 
@@ -101,6 +103,7 @@ enum Input {
 /// Run the TUI until the user quits.
 pub fn run(cli: &Cli) -> Result<i32> {
     config::check_source(cli)?;
+    config::check_triage_flags(cli)?;
     // A path that is not there is said on the normal screen, before the UI takes it over.
     if let Some(path) = cli.report_path() {
         std::fs::metadata(path).with_context(|| path.display().to_string())?;

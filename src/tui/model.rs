@@ -13,6 +13,10 @@ use crate::run::{CaseBrief, FileInfo, LoadedRun, Problem, Totals, display_value}
 use crate::source::ReportFile;
 use crate::stats::CaseStatus;
 use crate::stats::cases::{flag, status_of};
+use crate::triage::clusters::{Cluster, is_failing};
+use crate::triage::compare::{Compared, Comparison};
+use crate::triage::summary::{Triage, repro_of};
+use crate::triage::verdict::Verdict;
 
 /// One job: the files whose artifact carries its id.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -127,6 +131,10 @@ pub struct Model {
     /// Files by job id text, and by invoking file, in first-seen order (drill-downs).
     pub job_of_file: Vec<u32>,
     pub invoking_of_file: Vec<u32>,
+    /// Clusters, attempts and the comparison with the base run, once computed.
+    pub triage: Option<Arc<Triage>>,
+    /// The base run, when one was asked for and has loaded.
+    pub base: Option<Arc<LoadedRun>>,
 }
 
 impl Model {
@@ -306,7 +314,7 @@ impl Model {
             file_index: b.file_index as u32,
             ordinal: b.ordinal as u32,
             status: b.status,
-            reruns: b.reruns,
+            reruns: b.retried(),
             classname: Cow::Borrowed(&b.classname),
             name: Cow::Borrowed(&b.name),
             time: b.time,
@@ -330,7 +338,10 @@ impl Model {
             file_index,
             ordinal,
             status: status_of(flags),
-            reruns: brief.map_or(usize::from(flags & flag::RERUN != 0), |b| b.reruns),
+            reruns: brief.map_or(
+                usize::from(flags & (flag::RERUN | flag::RETRIED) != 0),
+                CaseBrief::retried,
+            ),
             classname: self.value_str(cases.classname[r]),
             name: match cases.name_str(r) {
                 Some(s) => Cow::Borrowed(s),
@@ -340,6 +351,51 @@ impl Model {
             message: brief.map_or("", |b| b.message.as_str()),
             job: self.job_label_fast(file_index as usize),
         }
+    }
+
+    /// The comparison with the base run, once computed.
+    pub fn comparison(&self) -> Option<&Comparison> {
+        self.triage.as_ref()?.comparison.as_ref()
+    }
+
+    /// The tests the Compare view lists.
+    pub fn compared(&self) -> &[Compared] {
+        self.comparison().map_or(&[], |c| c.tests.as_slice())
+    }
+
+    /// The failure clusters, once computed.
+    pub fn clusters(&self) -> &[Cluster] {
+        self.triage
+            .as_ref()
+            .map_or(&[], |t| t.clusters.clusters.as_slice())
+    }
+
+    /// The brief (index into the notable cases) of a case-table row, if it has one.
+    pub fn brief_of_row(&self, row: u32) -> Option<u32> {
+        let cases = &self.run.as_ref()?.cases;
+        let r = row as usize;
+        self.brief_of
+            .get(&(cases.file_index[r], cases.ordinal(r)))
+            .copied()
+    }
+
+    /// The cluster of brief `i`.
+    pub fn cluster_of_brief(&self, i: u32) -> Option<&Cluster> {
+        self.triage.as_ref()?.clusters.of(i as usize)
+    }
+
+    /// The verdict of the case at (file index, ordinal) against the base run.
+    pub fn verdict_of(&self, file_index: u32, ordinal: u32) -> Option<Verdict> {
+        let run = self.run.as_ref()?;
+        let row = run.cases_row(file_index as usize, ordinal as usize)?;
+        self.comparison()?.verdict_of_row(row)
+    }
+
+    /// The repro command of failing brief `i`, and whether the report wrote it.
+    pub fn repro_of_brief(&self, i: u32) -> Option<(String, bool)> {
+        let run = self.run.as_ref()?;
+        let b = run.notable.get(i as usize)?;
+        is_failing(b).then(|| repro_of(run, b))
     }
 
     fn job_label_fast(&self, file_index: usize) -> &str {

@@ -14,8 +14,9 @@ use crate::cli::Cli;
 use crate::config;
 use crate::load::{self, LoadOptions, Progress};
 use crate::reread;
-use crate::run::{Problem, ProblemKind};
+use crate::run::{LoadedRun, Problem, ProblemKind};
 use crate::source::bucket::FetchProgress;
+use crate::triage::summary::Triage;
 use crate::upload::{self, UploadContext};
 
 /// Counters the header shows while the run loads.
@@ -23,10 +24,27 @@ use crate::upload::{self, UploadContext};
 pub struct LoadCounters {
     pub load: Progress,
     pub fetch: FetchProgress,
+    /// The base run's load, when one is compared with.
+    pub base: Progress,
 }
 
-/// List the source and load the run, reporting files as they are folded.
+/// List the source and load the run, reporting files as they are folded; then triage it
+/// (against the base run, loaded beside it, when one is asked for).
 pub fn load_run(cli: &Cli, counters: &LoadCounters, send: &(dyn Fn(Msg) + Sync)) {
+    std::thread::scope(|s| {
+        let base = config::base_cli(cli).map(|b| s.spawn(move || load_base(&b, &counters.base)));
+        load_head(cli, counters, send, base);
+    });
+}
+
+type BaseLoad<'s> = std::thread::ScopedJoinHandle<'s, Result<LoadedRun, String>>;
+
+fn load_head(
+    cli: &Cli,
+    counters: &LoadCounters,
+    send: &(dyn Fn(Msg) + Sync),
+    base: Option<BaseLoad<'_>>,
+) {
     let listing = match config::listing(cli, &counters.fetch) {
         Ok(l) => l,
         Err(e) => return send(Msg::LoadFailed(format!("{e:#}"))),
@@ -35,6 +53,7 @@ pub fn load_run(cli: &Cli, counters: &LoadCounters, send: &(dyn Fn(Msg) + Sync))
     let opts = match config::load_options(cli, &listing, false) {
         Ok(o) => LoadOptions {
             keep_failed: false,
+            brief_hook: Some(crate::triage::annotate_brief),
             ..o
         },
         Err(e) => return send(Msg::LoadFailed(format!("{e:#}"))),
@@ -78,7 +97,48 @@ pub fn load_run(cli: &Cli, counters: &LoadCounters, send: &(dyn Fn(Msg) + Sync))
     {
         run.job_names = names;
     }
-    send(Msg::Loaded(Arc::new(run)));
+    let run = Arc::new(run);
+    send(Msg::Loaded(run.clone()));
+    // Triage on this thread, off the UI's: the base run (loading beside the head since the
+    // start), then clusters, attempts and the comparison.
+    let base = match base.map(|b| b.join().expect("the base loader does not panic")) {
+        Some(Ok(b)) => Some(Arc::new(b)),
+        Some(Err(e)) => {
+            send(Msg::LoadFailed(format!("the base run: {e}")));
+            None
+        }
+        None => None,
+    };
+    let disabled = match config::disabled_tests(cli) {
+        Ok(d) => d,
+        Err(e) => {
+            send(Msg::LoadFailed(format!("{e:#}")));
+            None
+        }
+    };
+    let triage = Triage::new(&run, base.as_deref(), disabled.as_ref());
+    send(Msg::Triaged {
+        triage: Arc::new(triage),
+        base,
+    });
+}
+
+/// Load the base run (`--base`, `--base-attempt`) with its job names; an error says why.
+fn load_base(base: &Cli, progress: &Progress) -> Result<LoadedRun, String> {
+    let listing = config::listing(base, &FetchProgress::default()).map_err(|e| format!("{e:#}"))?;
+    let opts = config::load_options(base, &listing, false).map_err(|e| format!("{e:#}"))?;
+    let opts = LoadOptions {
+        keep_failed: false,
+        brief_hook: Some(crate::triage::annotate_brief),
+        ..opts
+    };
+    let mut run = load::load(listing, &opts, progress);
+    if config::wants_job_names(base)
+        && let Ok((names, _)) = config::job_names(base, &run)
+    {
+        run.job_names = names;
+    }
+    Ok(run)
 }
 
 /// Carry out one task of the app (Copy is the runtime's: it writes to the terminal).
@@ -135,6 +195,7 @@ pub fn execute(task: Task, cli: &Cli, model: &Arc<Model>, send: &(dyn Fn(Msg) + 
             });
         }
         Task::Copy(_) => {}
+        Task::WriteRepro(script) => send(Msg::ReproWritten(write_repro(&script))),
     }
 }
 
@@ -172,6 +233,7 @@ fn plan(cli: &Cli, model: &Model, branch: Option<String>, repo: String) -> Resul
         threads: cli.threads,
         max_file_bytes: cli.max_file_mib.saturating_mul(1 << 20),
         gzip_level: cli.gzip_level,
+        brief_hook: None,
     };
     let (failed, lines) = reread::lines_again(run, &opts)?;
     let mut objects = Vec::new();
@@ -181,4 +243,29 @@ fn plan(cli: &Cli, model: &Model, branch: Option<String>, repo: String) -> Resul
         warnings,
         test_run,
     })
+}
+
+/// Write `repro.sh` in the current folder (whole or not at all), executable.
+fn write_repro(script: &str) -> Result<String, String> {
+    let path = std::path::Path::new("repro.sh");
+    let tmp = std::path::Path::new(".repro.sh.tmp");
+    let done = (|| {
+        std::fs::write(tmp, script)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(tmp, std::fs::Permissions::from_mode(0o755))?;
+        }
+        std::fs::rename(tmp, path)
+    })();
+    match done {
+        Ok(()) => Ok(std::fs::canonicalize(path)
+            .unwrap_or_else(|_| path.to_path_buf())
+            .display()
+            .to_string()),
+        Err(e) => {
+            let _ = std::fs::remove_file(tmp);
+            Err(e.to_string())
+        }
+    }
 }

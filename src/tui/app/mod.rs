@@ -125,6 +125,8 @@ pub struct Commit {
 pub struct Settings {
     pub head_branch: Option<String>,
     pub head_repository: Option<String>,
+    /// A base run is loaded beside this one: the app opens on the Compare view.
+    pub compare: bool,
     pub stats_bucket: String,
     /// Where objects go, e.g. `folder ./up` or `S3 (default endpoint)`.
     pub destination: String,
@@ -152,6 +154,8 @@ pub enum Task {
     },
     Upload(Arc<Vec<PlannedObject>>),
     Copy(String),
+    /// Write this script to `repro.sh` in the current folder.
+    WriteRepro(String),
 }
 
 pub struct App {
@@ -195,7 +199,11 @@ impl App {
         let mut app = Self {
             model: Arc::new(model),
             plan: Vec::new(),
-            view: View::Summary,
+            view: if settings.compare {
+                View::Compare
+            } else {
+                View::Summary
+            },
             stacks,
             settings,
             size,
@@ -341,6 +349,8 @@ impl App {
             }
             Action::NextMatch | Action::PrevMatch => self.next_match(action == Action::NextMatch),
             Action::CopyId | Action::CopyText => return self.copy(action == Action::CopyText),
+            Action::CopyRepro => return self.copy_repro(),
+            Action::WriteRepro => return self.write_repro(),
             Action::Commit => return self.start_commit(),
             Action::Click(x, y) => return self.click(x, y),
             _ => {}

@@ -34,12 +34,14 @@ impl App {
             View::Failures => {
                 briefs(&|b| matches!(b.status, CaseStatus::Failure | CaseStatus::Error))
             }
-            View::Reruns => briefs(&|b| b.reruns > 0),
+            View::Reruns => briefs(&|b| b.retried() > 0),
             View::Cases => all(m.run.as_ref().map_or(0, |r| r.cases.len())),
             View::Jobs => all(m.jobs.len()),
             View::Files => all(m.invoking.len()),
             View::Problems => all(m.problems().len()),
             View::Upload => all(self.plan.len()),
+            View::Clusters => all(m.clusters().len()),
+            View::Compare => all(m.compared().len()),
         }
     }
 
@@ -218,6 +220,33 @@ impl App {
                 )
             }
             ListKind::Upload => return self.start_commit(),
+            ListKind::Clusters => {
+                let c = &m.clusters()[item as usize];
+                let title = format!("Clusters › {} ({} cases)", c.id, c.cases());
+                (
+                    Screen::List(ListScreen::new(ListKind::Briefs, title, c.members.clone())),
+                    Vec::new(),
+                )
+            }
+            ListKind::Compare => {
+                let t = &m.compared()[item as usize];
+                let id = if t.key.classname.is_empty() {
+                    t.key.name.clone()
+                } else {
+                    format!("{}::{}", t.key.classname, t.key.name)
+                };
+                let lines = super::super::explain::verdict_lines(&m, t);
+                (
+                    Screen::Detail(detail_screen(
+                        format!("{} [{}]", id, t.verdict.name()),
+                        None,
+                        id,
+                        lines,
+                        width,
+                    )),
+                    Vec::new(),
+                )
+            }
         };
         self.stacks[self.view.index()].push(screen);
         let mut tasks = tasks;
@@ -300,6 +329,75 @@ impl App {
         vec![Task::Copy(text)]
     }
 
+    /// The brief of the selected case (a list of cases, or a case's detail).
+    fn selected_brief(&self) -> Option<u32> {
+        let m = &self.model;
+        match self.top() {
+            Screen::List(l) if l.kind == ListKind::Briefs => l.current(),
+            Screen::List(l) if l.kind == ListKind::Cases => m.brief_of_row(l.current()?),
+            Screen::List(l) if l.kind == ListKind::Compare => {
+                m.brief_of_row(m.compared().get(l.current()? as usize)?.head.row?)
+            }
+            Screen::Detail(d) => {
+                let (file, ordinal) = d.key?;
+                let run = m.run.as_ref()?;
+                m.brief_of_row(run.cases_row(file as usize, ordinal as usize)? as u32)
+            }
+            Screen::List(_) => None,
+        }
+    }
+
+    pub(super) fn copy_repro(&mut self) -> Vec<Task> {
+        let Some((repro, in_report)) = self
+            .selected_brief()
+            .and_then(|b| self.model.repro_of_brief(b))
+        else {
+            self.notice = Some("no failing case here: nothing to rerun".into());
+            return Vec::new();
+        };
+        self.notice = Some(format!(
+            "copied the repro command ({}) to the clipboard (OSC 52)",
+            if in_report {
+                "as the report wrote it"
+            } else {
+                "built from the report's names"
+            }
+        ));
+        vec![Task::Copy(repro)]
+    }
+
+    /// `repro.sh` for the selected cluster's cases, or the Compare view's new failures.
+    pub(super) fn write_repro(&mut self) -> Vec<Task> {
+        let m = self.model.clone();
+        let briefs: Vec<u32> = match self.top() {
+            Screen::List(l) if l.kind == ListKind::Clusters => l
+                .current()
+                .and_then(|c| m.clusters().get(c as usize))
+                .map(|c| c.members.clone())
+                .unwrap_or_default(),
+            Screen::List(l) if l.kind == ListKind::Compare => m
+                .compared()
+                .iter()
+                .filter(|t| crate::triage::summary::is_new(t.verdict))
+                .filter_map(|t| m.brief_of_row(t.head.row?))
+                .collect(),
+            _ => {
+                self.notice =
+                    Some("R writes repro.sh from the Clusters or the Compare view".into());
+                return Vec::new();
+            }
+        };
+        let commands: Vec<String> = briefs
+            .into_iter()
+            .filter_map(|b| m.repro_of_brief(b).map(|(c, _)| c))
+            .collect();
+        if commands.is_empty() {
+            self.notice = Some("no failing case here: nothing to rerun".into());
+            return Vec::new();
+        }
+        vec![Task::WriteRepro(crate::triage::repro::script(commands))]
+    }
+
     pub(super) fn click(&mut self, x: u16, y: u16) -> Vec<Task> {
         let a = self.areas();
         if y == a.tabs.y {
@@ -348,6 +446,8 @@ pub(super) fn root_kind(view: View) -> ListKind {
         View::Files => ListKind::Files,
         View::Problems => ListKind::Problems,
         View::Upload => ListKind::Upload,
+        View::Clusters => ListKind::Clusters,
+        View::Compare => ListKind::Compare,
     }
 }
 

@@ -34,6 +34,19 @@ impl App {
                 }
                 tasks
             }
+            Msg::Triaged { triage, base } => {
+                let model = Arc::make_mut(&mut self.model);
+                model.triage = Some(triage);
+                model.base = base;
+                self.rebuild_roots()
+            }
+            Msg::ReproWritten(result) => {
+                self.notice = Some(match result {
+                    Ok(path) => format!("wrote {path}"),
+                    Err(e) => format!("could not write repro.sh: {e}"),
+                });
+                Vec::new()
+            }
             Msg::LoadFailed(e) => {
                 self.loading = false;
                 self.load_error = Some(e);
@@ -68,7 +81,10 @@ impl App {
                             match &result {
                                 Ok(case) => {
                                     let (lines, traceback) = detail::render_case(case);
-                                    d.lines = lines;
+                                    let mut all =
+                                        crate::tui::explain::attempt_lines(&self.model, case, key);
+                                    all.extend(lines);
+                                    d.lines = all;
                                     d.traceback = traceback;
                                 }
                                 Err(e) => {

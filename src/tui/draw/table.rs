@@ -16,13 +16,33 @@ pub(super) fn list_screen(
         Style::new().add_modifier(Modifier::BOLD),
     )];
     if app.view == View::Reruns && app.stack().len() == 1 {
-        let reruns = app.model.notable().iter().filter(|b| b.reruns > 0);
+        let reruns = app.model.notable().iter().filter(|b| b.retried() > 0);
         let (flaky, other): (Vec<_>, Vec<_>) =
             reruns.partition(|b| b.status == crate::stats::CaseStatus::Success);
         spans.push(Span::styled(
             format!("  {} flaky, {} still not passing", flaky.len(), other.len()),
             theme.fg(Color::Yellow),
         ));
+        if let Some(t) = &app.model.triage {
+            let d = &t.dialects;
+            let counts: Vec<String> = [
+                ("rerun", d.rerun),
+                ("flakyFailure", d.flaky_attempt),
+                ("rerunFailure", d.rerun_attempt),
+                ("repeated", d.repeated),
+                ("other report", d.another_report),
+            ]
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(what, n)| format!("{what} {n}"))
+            .collect();
+            if !counts.is_empty() {
+                spans.push(Span::styled(
+                    format!("  · {}", counts.join(" · ")),
+                    theme.dim(),
+                ));
+            }
+        }
     }
     if app.typing || !l.query.is_empty() {
         spans.push(Span::raw("  /"));
@@ -235,6 +255,18 @@ pub(super) fn empty_text(app: &App, l: &ListScreen) -> String {
         (View::Failures, _) if loading => "no failures so far".into(),
         (View::Failures, _) => "no failures or errors in this run".into(),
         (View::Reruns, _) => "no reruns".into(),
+        (View::Clusters | View::Compare, _) if app.model.triage.is_none() => {
+            if app.load_error.is_some() {
+                "triage needs the run (and its base) loaded: see the error above".into()
+            } else {
+                "computed once the run is loaded".into()
+            }
+        }
+        (View::Clusters, _) => "no failing cases: nothing to cluster".into(),
+        (View::Compare, _) if app.model.comparison().is_none() => {
+            "no base run to compare with: start with --base SOURCE or --base-attempt N".into()
+        }
+        (View::Compare, _) => "every test has the same verdict as in the base run".into(),
         (View::Problems, _) => "no problems with the input".into(),
         _ => "nothing here".into(),
     }

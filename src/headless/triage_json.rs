@@ -1,0 +1,177 @@
+//! The `--json` parts of triage: `compare` (with a base run), `clusters`, `failed` and
+//! `attempt_dialects`, built from a [`Triage`].
+
+use serde_json::{Value as Json, json};
+
+use crate::report::meta;
+use crate::run::{LoadedRun, display_value};
+use crate::triage::clusters::is_failing;
+use crate::triage::compare::{Compared, Side, config_of_file};
+use crate::triage::summary::{Triage, attempts_of, brief_of_row, is_new, repro_of};
+use crate::triage::verdict::Verdict;
+
+fn job_text(run: &LoadedRun, file: usize) -> String {
+    run.files
+        .get(file)
+        .map(|f| display_value(&f.job_id))
+        .unwrap_or_default()
+}
+
+fn invoking_of(run: &LoadedRun, file: usize) -> String {
+    run.reports
+        .get(file)
+        .map(|r| meta::invoking_file(r.rel.components()).to_string())
+        .unwrap_or_default()
+}
+
+fn side_json(run: &LoadedRun, s: &Side) -> Json {
+    let brief = s
+        .row
+        .and_then(|r| brief_of_row(run, r))
+        .map(|i| &run.notable[i]);
+    let file = s
+        .row
+        .and_then(|r| run.reports.get(run.cases.file_index[r as usize] as usize))
+        .map(|r| r.describe());
+    json!({
+        "state": s.state.name(),
+        "occurrences": s.occurrences,
+        "retried": s.retried,
+        "jobs": s.jobs,
+        "report": file,
+        "message": brief.map(|b| b.message.clone()),
+    })
+}
+
+fn compared_json(head: &LoadedRun, base: Option<&LoadedRun>, t: &Triage, c: &Compared) -> Json {
+    let brief = c.head.row.and_then(|r| brief_of_row(head, r));
+    let failing = brief.filter(|&i| is_failing(&head.notable[i]));
+    let repro = failing.map(|i| repro_of(head, &head.notable[i]).0);
+    let cluster = failing.and_then(|i| t.clusters.of(i)).map(|c| c.id.clone());
+    json!({
+        "config": c.key.config,
+        "invoking_file": c.key.invoking_file,
+        "classname": c.key.classname,
+        "name": c.key.name,
+        "verdict": c.verdict.name(),
+        "rule": c.verdict.rule(c.head.state, c.base.state),
+        "disabled": c.disabled.is_some(),
+        "disabled_issue": c.disabled.as_ref().map(|d| d.url.clone()),
+        "maybe_affected": c.maybe_affected,
+        "repro": repro,
+        "cluster": cluster,
+        "head": side_json(head, &c.head),
+        "base": base.map_or(Json::Null, |b| side_json(b, &c.base)),
+    })
+}
+
+/// The `--json` parts of triage: `compare` (with a base), `clusters`, `failed` and
+/// `attempt_dialects`.
+pub fn json_parts(
+    head: &LoadedRun,
+    base: Option<&LoadedRun>,
+    t: &Triage,
+) -> Vec<(&'static str, Json)> {
+    let mut out = Vec::new();
+    if let Some(c) = &t.comparison {
+        let counts: serde_json::Map<String, Json> = Verdict::ALL
+            .iter()
+            .map(|v| (v.name().to_string(), json!(c.count(*v))))
+            .collect();
+        out.push((
+            "compare",
+            json!({
+                "base": c.base_description,
+                "counts": counts,
+                "configs": {"head": c.head_configs, "base": c.base_configs, "shared": c.shared_configs},
+                "warnings": c.warnings,
+                "tests": c.tests.iter().map(|x| compared_json(head, base, t, x)).collect::<Vec<_>>(),
+            }),
+        ));
+    }
+    let new_in = |members: &[u32]| -> Option<usize> {
+        let c = t.comparison.as_ref()?;
+        Some(
+            members
+                .iter()
+                .filter_map(|&m| {
+                    let b = &head.notable[m as usize];
+                    head.cases_row(b.file_index, b.ordinal)
+                })
+                .filter(|&row| c.verdict_of_row(row).is_some_and(is_new))
+                .count(),
+        )
+    };
+    out.push((
+        "clusters",
+        Json::Array(
+            t.clusters
+                .clusters
+                .iter()
+                .map(|c| {
+                    json!({
+                        "id": c.id,
+                        "signature": c.signature,
+                        "cases": c.cases(),
+                        "tests": c.tests,
+                        "jobs": c.jobs,
+                        "configs": c.configs,
+                        "new": new_in(&c.members),
+                        "members": c.members.iter().map(|&m| {
+                            let b = &head.notable[m as usize];
+                            json!({
+                                "job_id": job_text(head, b.file_index),
+                                "invoking_file": invoking_of(head, b.file_index),
+                                "classname": b.classname,
+                                "name": b.name,
+                            })
+                        }).collect::<Vec<_>>(),
+                    })
+                })
+                .collect(),
+        ),
+    ));
+    out.push((
+        "failed",
+        Json::Array(
+            head.notable
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| is_failing(b))
+                .map(|(i, b)| {
+                    let (repro, in_report) = repro_of(head, b);
+                    let verdict = t
+                        .comparison
+                        .as_ref()
+                        .and_then(|c| c.verdict_of_row(head.cases_row(b.file_index, b.ordinal)?));
+                    json!({
+                        "job_id": job_text(head, b.file_index),
+                        "config": config_of_file(head, b.file_index),
+                        "invoking_file": invoking_of(head, b.file_index),
+                        "classname": b.classname,
+                        "name": b.name,
+                        "status": b.status.label(),
+                        "attempts": attempts_of(head, t, i),
+                        "message": b.message,
+                        "repro": repro,
+                        "repro_source": if in_report { "report" } else { "built" },
+                        "cluster": t.clusters.of(i).map(|c| c.id.clone()),
+                        "verdict": verdict.map(Verdict::name),
+                    })
+                })
+                .collect(),
+        ),
+    ));
+    let d = &t.dialects;
+    out.push((
+        "attempt_dialects",
+        json!({
+            "rerun": d.rerun,
+            "flaky_attempt": d.flaky_attempt,
+            "rerun_attempt": d.rerun_attempt,
+            "repeated_testcase": d.repeated,
+            "another_report": d.another_report,
+        }),
+    ));
+    out
+}

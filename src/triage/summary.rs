@@ -1,0 +1,100 @@
+//! A run's triage, ready for both front-ends: the comparison with a base run (when one was
+//! loaded), the failure clusters, each failing case's attempts and repro, and the lookups a
+//! view needs (a case-table row's brief, a brief's cluster). Built once, on a worker.
+
+use super::attempts::{self, DialectCounts, Repeats};
+use super::clusters::{self, Clusters};
+use super::compare::{self, Comparison};
+use super::disabled::DisabledTests;
+use super::repro;
+use super::verdict::Verdict;
+use crate::report::meta;
+use crate::run::{CaseBrief, LoadedRun};
+
+/// Everything triage knows of a run.
+#[derive(Debug, Default)]
+pub struct Triage {
+    pub comparison: Option<Comparison>,
+    pub clusters: Clusters,
+    pub repeats: Repeats,
+    pub dialects: DialectCounts,
+}
+
+impl Triage {
+    /// Triage `head`, against `base` when given.
+    pub fn new(
+        head: &LoadedRun,
+        base: Option<&LoadedRun>,
+        disabled: Option<&DisabledTests>,
+    ) -> Self {
+        let (comparison, (clusters, repeats)) = std::thread::scope(|s| {
+            let comparison = s.spawn(|| base.map(|b| compare::compare(head, b, disabled)));
+            let rest = (clusters::clusters(head), attempts::repeats(head));
+            (comparison.join().expect("comparing does not panic"), rest)
+        });
+        let dialects = attempts::dialect_counts(head, &repeats);
+        Self {
+            comparison,
+            clusters,
+            repeats,
+            dialects,
+        }
+    }
+
+    /// The new failures (not disabled) that `--fail-on new` counts.
+    pub fn new_failures(&self) -> usize {
+        self.comparison.as_ref().map_or(0, |c| {
+            c.tests
+                .iter()
+                .filter(|t| is_new(t.verdict) && t.disabled.is_none())
+                .count()
+        })
+    }
+}
+
+/// A failure the change caused: `new_failure` or `new_test_failing`.
+pub fn is_new(v: Verdict) -> bool {
+    matches!(v, Verdict::NewFailure | Verdict::NewTestFailing)
+}
+
+/// The index in `run.notable` of the brief of case-table row `row`, if it has one (briefs
+/// are in run order, so by file and ordinal).
+pub fn brief_of_row(run: &LoadedRun, row: u32) -> Option<usize> {
+    let row = row as usize;
+    let key = (
+        run.cases.file_index[row] as usize,
+        run.cases.ordinal(row) as usize,
+    );
+    run.notable
+        .binary_search_by(|b| (b.file_index, b.ordinal).cmp(&key))
+        .ok()
+}
+
+/// The repro command of a failing brief: from its report or built from its names.
+pub fn repro_of(run: &LoadedRun, b: &CaseBrief) -> (String, bool) {
+    if let Some(t) = &b.triage {
+        return (t.repro.clone(), t.repro_in_report);
+    }
+    let invoking = run
+        .reports
+        .get(b.file_index)
+        .map(|r| meta::invoking_file(r.rel.components()).to_string())
+        .filter(|s| !s.is_empty());
+    let r = repro::repro_for(
+        &[&b.message],
+        (!b.file.is_empty()).then_some(b.file.as_str()),
+        &b.classname,
+        &b.name,
+        invoking.as_deref(),
+    );
+    (r.command, r.source == repro::ReproSource::Report)
+}
+
+/// The attempts of a failing case, all dialects counted: its own retries, plus the other
+/// reports of the same test in its job.
+pub fn attempts_of(run: &LoadedRun, t: &Triage, brief: usize) -> usize {
+    let b = &run.notable[brief];
+    let row = run.cases_row(b.file_index, b.ordinal);
+    let others = row.map_or(0, |r| t.repeats.rows_of(r as u32).len().saturating_sub(1));
+    b.retried() + 1 + others
+}
