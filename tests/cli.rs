@@ -434,3 +434,212 @@ fn zip_limits_are_configurable() {
         "{problems:?}"
     );
 }
+
+/// The bundled run against its bundled base: the JSON report's comparison, clusters and
+/// failed cases, as `--json` prints them.
+#[test]
+fn json_compares_with_the_base_and_clusters_failures() {
+    let out = testscope()
+        .args([
+            "assets/sample-run",
+            "--base",
+            "assets/sample-base",
+            "--json",
+        ])
+        .args(["--job-names", "assets/sample-run/job-names.json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let counts = &doc["compare"]["counts"];
+    let want = [
+        ("new_failure", 12),
+        ("new_test_failing", 0),
+        ("flaky", 7),
+        ("still_failing", 12),
+        ("missing", 3),
+        ("fixed", 3),
+        ("new_test", 3),
+        ("unchanged", 260),
+    ];
+    for (verdict, n) in want {
+        assert_eq!(counts[verdict], n, "{verdict}: {counts}");
+    }
+    let tests = doc["compare"]["tests"].as_array().unwrap();
+    assert_eq!(tests.len(), 12 + 7 + 12 + 3 + 3);
+    for t in tests {
+        for key in [
+            "config",
+            "invoking_file",
+            "classname",
+            "name",
+            "verdict",
+            "disabled",
+            "head",
+            "base",
+        ] {
+            assert!(t.get(key).is_some(), "{key} in {t}");
+        }
+        // Config names come from the job names, without the shard part.
+        assert!(!t["config"].as_str().unwrap().contains(", 1, "), "{t}");
+        if t["verdict"] == "new_failure" {
+            assert!(
+                t["repro"]
+                    .as_str()
+                    .is_some_and(|r| r.contains("python test/")),
+                "{t}"
+            );
+            assert!(t["cluster"].is_string(), "{t}");
+        }
+    }
+    // Every failing case of the run is in exactly one cluster.
+    let failed = doc["failed"].as_array().unwrap();
+    assert_eq!(
+        failed.len() as u64,
+        doc["failures"].as_u64().unwrap() + doc["errors"].as_u64().unwrap()
+    );
+    let clustered: u64 = doc["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["cases"].as_u64().unwrap())
+        .sum();
+    assert_eq!(clustered, failed.len() as u64);
+    let members: usize = doc["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["members"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(members, failed.len());
+    for f in failed {
+        assert!(
+            f["cluster"].is_string() && f["repro"].is_string() && f["attempts"].as_u64() >= Some(1),
+            "{f}"
+        );
+    }
+    assert_eq!(doc["attempt_dialects"]["rerun"], 13);
+}
+
+#[test]
+fn markdown_comment_and_step_summary() {
+    let summary = tempfile::NamedTempFile::new().unwrap();
+    let out = testscope()
+        .args([
+            "assets/sample-run",
+            "--base",
+            "assets/sample-base",
+            "--markdown",
+        ])
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", summary.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("## testscope: 12 new failures, 7 flaky, 12 still failing"),
+        "{text}"
+    );
+    assert!(text.contains("### New failures (12)"));
+    assert!(text.contains("### Failure clusters"));
+    assert!(text.len() < 65_536);
+    assert_eq!(std::fs::read_to_string(summary.path()).unwrap(), text);
+}
+
+#[test]
+fn fail_on_new_is_a_ci_gate() {
+    let out = testscope()
+        .args([
+            "assets/sample-run",
+            "--base",
+            "assets/sample-base",
+            "--fail-on",
+            "new",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("12 new failure(s)"));
+    // Against itself nothing is new.
+    let same = testscope()
+        .args([
+            "assets/sample-run",
+            "--base",
+            "assets/sample-run",
+            "--fail-on",
+            "new",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        same.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&same.stderr)
+    );
+    // Without a base there is nothing to compare with.
+    let usage = testscope()
+        .args(["assets/sample-run", "--fail-on", "new"])
+        .output()
+        .unwrap();
+    assert_eq!(usage.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&usage.stderr).contains("--base"));
+}
+
+#[test]
+fn an_unreadable_base_is_an_error_naming_it() {
+    let out = testscope()
+        .args(["assets/sample-run", "--base", "no/such/base", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("base run") && err.contains("no/such/base"),
+        "{err}"
+    );
+}
+
+#[test]
+fn repro_script_of_the_new_failures() {
+    let out = testscope()
+        .args([
+            "assets/sample-run",
+            "--base",
+            "assets/sample-base",
+            "--repro",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let script = String::from_utf8(out.stdout).unwrap();
+    assert!(script.starts_with("#!/usr/bin/env bash\n"), "{script}");
+    let commands: Vec<&str> = script
+        .lines()
+        .filter(|l| l.starts_with("python") || l.contains(" python "))
+        .collect();
+    assert!(!commands.is_empty() && commands.len() <= 12, "{script}");
+    let unique: std::collections::HashSet<_> = commands.iter().collect();
+    assert_eq!(unique.len(), commands.len(), "deduplicated: {script}");
+    // Without a base: every failure's command.
+    let all = testscope()
+        .args(["assets/sample-run", "--repro"])
+        .output()
+        .unwrap();
+    let all = String::from_utf8(all.stdout).unwrap();
+    assert!(all.lines().count() > script.lines().count());
+}

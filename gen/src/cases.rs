@@ -258,3 +258,59 @@ pub fn draw(rng: &mut Rng, ctx: &Ctx<'_>, cs: &ClassSpec, k: usize, force: Optio
         doc: None,
     }
 }
+
+/// What a base run has for a test the head run draws as `c`, decided by a hash of its name
+/// (no random draws, so every stream stays aligned with the head's): two failures in
+/// three passed (new failures in the head), one pass in a hundred failed (fixed in the
+/// head), one in a hundred had another name (a new test and a missing one in the head),
+/// and nothing was retried (the head's retried tests are flaky there).
+pub fn as_base(mut c: Case) -> Case {
+    let h = name_hash(&c.classname, &c.name);
+    c.reruns.clear();
+    c.outcome = match c.outcome {
+        Outcome::Failure(_) | Outcome::Error(_) if h % 3 != 0 => Outcome::Pass,
+        Outcome::Pass if h % 100 == 7 => Outcome::Failure(Problem {
+            message: "AssertionError: Scalars are not equal! (base run)".into(),
+            text: "Traceback (most recent call last):\nAssertionError: Scalars are not equal!"
+                .into(),
+            kind: "AssertionError".into(),
+            exc: "Scalars are not equal!".into(),
+        }),
+        Outcome::Pass if h % 100 == 11 => {
+            c.name.push_str("_old");
+            Outcome::Pass
+        }
+        other => other,
+    };
+    c
+}
+
+/// FNV-1a of a test's class and name.
+fn name_hash(classname: &str, name: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in classname.bytes().chain([0]).chain(name.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// [`as_base`] for a prewritten testcase: two failing ones in three passed in the base
+/// (the element is kept up to its start tag, closed empty).
+pub fn raw_as_base(raw: crate::pytest::RawCase) -> crate::pytest::RawCase {
+    let Some(end) = raw.xml.find('>') else {
+        return raw;
+    };
+    let open = raw.xml[..end].trim_end_matches('/');
+    let failing = raw.failures + raw.errors > 0;
+    if !failing || name_hash(open, "") % 3 == 0 || !raw.xml.trim_start().starts_with("<testcase") {
+        return raw;
+    }
+    let tail = if raw.xml.ends_with('\n') { "\n" } else { "" };
+    crate::pytest::RawCase {
+        xml: format!("{}/>{tail}", open.trim_end()),
+        failures: 0,
+        errors: 0,
+        skipped: 0,
+    }
+}

@@ -81,6 +81,8 @@ fn ensure_min(alloc: &mut [usize], i: usize, min: usize, floors: &[usize]) {
 
 struct Writer<'a> {
     job: &'a Job,
+    /// Writing a base run ([`crate::GenOptions::base_of`]).
+    base: bool,
     rng: Rng,
     machine: Machine,
     hostname: String,
@@ -149,7 +151,7 @@ impl Writer<'_> {
         for j in js {
             let cs = spec.class_at(j, total);
             let c = cases::draw(&mut self.rng, &ctx, cs, offset + j, force(j));
-            out.push(c);
+            out.push(if self.base { cases::as_base(c) } else { c });
         }
         out
     }
@@ -210,7 +212,7 @@ pub fn generate(opts: &GenOptions, job: &Job, art_dir: &Path) -> Result<JobResul
         "job",
         &[
             opts.seed,
-            opts.run_id,
+            opts.stream_run_id(),
             u64::from(opts.attempt),
             job.index as u64,
         ],
@@ -329,6 +331,7 @@ pub fn generate(opts: &GenOptions, job: &Job, art_dir: &Path) -> Result<JobResul
     let utc_stamps = rng.chance(0.5);
     let zip_name = format!("test-reports-{}.zip", job.suffix());
     let mut w = Writer {
+        base: opts.base_of.is_some(),
         job,
         rng,
         machine: Machine::new(os, &job.build),
@@ -372,7 +375,12 @@ pub fn generate(opts: &GenOptions, job: &Job, art_dir: &Path) -> Result<JobResul
                         class: &spec.classes[0],
                         first_job: job.index == 0,
                     };
-                    showcase::cases(&mut w.rng, &place)
+                    let raw = showcase::cases(&mut w.rng, &place);
+                    if w.base {
+                        raw.into_iter().map(cases::raw_as_base).collect()
+                    } else {
+                        raw
+                    }
                 } else {
                     Vec::new()
                 };

@@ -64,6 +64,12 @@ pub struct GenOptions {
     pub cases_per_file: usize,
     /// `owner/repo`, normally `pytorch/pytorch`.
     pub owner_repo: String,
+    /// Write the base run of head run N instead: the same jobs and tests, drawn from the
+    /// same streams, with known differences ([`cases::as_base`]): some of the head's
+    /// failures pass here (new failures there), some of its passes fail here (fixed
+    /// there), some tests have their old names (new tests and missing ones there), and no
+    /// test is retried (flaky there).
+    pub base_of: Option<u64>,
 }
 
 impl GenOptions {
@@ -90,7 +96,13 @@ impl GenOptions {
             files_per_job,
             cases_per_file,
             owner_repo: "pytorch/pytorch".to_string(),
+            base_of: None,
         })
+    }
+
+    /// The run id the random streams are drawn for: the head's, for a base run.
+    pub fn stream_run_id(&self) -> u64 {
+        self.base_of.unwrap_or(self.run_id)
     }
 
     fn owner_and_repo(&self) -> Result<(&str, &str)> {
@@ -197,7 +209,7 @@ pub fn generate_with_threads(opts: &GenOptions, out: &Path, threads: usize) -> R
     }
     fs::create_dir_all(&art_dir).with_context(|| format!("creating {}", art_dir.display()))?;
 
-    let jobs = plan::plan_jobs(opts.jobs, opts.seed, opts.run_id);
+    let jobs = plan::plan_jobs(opts.jobs, opts.seed, opts.stream_run_id());
     let results = run_jobs(opts, &jobs, &art_dir, threads.clamp(1, jobs.len()))?;
 
     let mut summary = GenSummary {
@@ -274,7 +286,10 @@ fn write_jobs_json(
     results: &[JobResult],
 ) -> Result<()> {
     let (o, r) = opts.owner_and_repo()?;
-    let mut rng = rng::Rng::derive("api", &[opts.seed, opts.run_id, u64::from(opts.attempt)]);
+    let mut rng = rng::Rng::derive(
+        "api",
+        &[opts.seed, opts.stream_run_id(), u64::from(opts.attempt)],
+    );
     let head_sha = format!("{}{}{}", rng.hex(16), rng.hex(16), rng.hex(8));
     let run = opts.run_id;
     let mut list = Vec::with_capacity(jobs.len());

@@ -37,6 +37,10 @@ struct Cli {
     /// Test cases per report file on average (overrides the profile).
     #[arg(long)]
     cases_per_file: Option<usize>,
+    /// Write the base run of head run N (same tests, known differences: new failures,
+    /// fixed, renamed and flaky tests in the head), for comparisons.
+    #[arg(long, value_name = "N")]
+    base_of: Option<u64>,
 }
 
 fn main() -> Result<()> {
@@ -61,6 +65,7 @@ fn main() -> Result<()> {
     if let Some(v) = cli.cases_per_file {
         opts.cases_per_file = v;
     }
+    opts.base_of = cli.base_of;
     let t0 = Instant::now();
     let s = generate(&opts, &cli.out)?;
     println!(

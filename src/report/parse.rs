@@ -276,6 +276,14 @@ impl<'a> Converter<'a> {
                         self.entities.declare_from_doctype(&d)
                     }
                 }
+                Event::Decl(_) if self.src[pos..].find("<?").map_or(pos, |i| pos + i) != 0 => {
+                    // expat (and so PyTorch's script) refuses a declaration after anything,
+                    // even a blank line: the whole file is unreadable.
+                    Err(XmlError::at(
+                        "XML or text declaration not at start of entity",
+                        self.src[pos..].find("<?").map_or(pos, |i| pos + i),
+                    ))
+                }
                 Event::Decl(d) => {
                     // Only `standalone="yes"` changes how entity references are checked.
                     let standalone = d.standalone().and_then(Result::ok);
@@ -749,6 +757,23 @@ fn has_non_space_xml(s: &str) -> bool {
 mod tests {
     use super::*;
     use crate::py::json as pyjson;
+
+    /// A blank line before `<?xml` makes the file unreadable, as expat (Python's parser)
+    /// has it; a byte-order mark before it does not.
+    #[test]
+    fn declaration_must_come_first() {
+        let xml = "\n<?xml version=\"1.0\"?><testsuite><testcase name=\"t\"/></testsuite>";
+        let err = parse_cases(xml.as_bytes()).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("XML or text declaration not at start of entity: line 2, column 1"),
+            "{err}"
+        );
+        assert!(parse_cases(b" <?xml version='1.0'?><a/>").is_err());
+        let bom = b"\xEF\xBB\xBF<?xml version='1.0'?><testsuite><testcase name='t'/></testsuite>";
+        assert_eq!(parse_cases(bom).unwrap().len(), 1);
+        assert_eq!(parse_cases(&bom[3..]).unwrap().len(), 1);
+    }
 
     fn enrichment(job_id: Value) -> Enrichment {
         Enrichment {
