@@ -648,3 +648,58 @@ fn summary_sorts_follow_the_shown_cells() {
         }
     }
 }
+
+/// With a base run: the app opens on the Compare view; Enter explains a verdict; the case
+/// lists show each case's verdict and cluster; the Clusters view lists root causes and
+/// opens one's cases; `r` copies a repro command and `R` writes the view's repro script.
+#[test]
+fn compare_view_explain_pane_and_clusters() {
+    let cli = cli(&[
+        "assets/sample-run",
+        "--base",
+        "assets/sample-base",
+        "--job-names",
+        "assets/sample-run/job-names.json",
+    ]);
+    let mut app = load(&cli);
+    assert_eq!(app.view, View::Compare);
+    insta::assert_snapshot!("compare_view", screen(&app));
+    assert_eq!(list(&app).shown.len(), 12 + 7 + 12 + 3 + 3);
+
+    act(&mut app, &cli, &[Action::Open]);
+    let Screen::Detail(d) = app.top() else {
+        panic!("the explain pane opens")
+    };
+    assert!(d.lines[0].text.starts_with("Verdict: new_failure"));
+    insta::assert_snapshot!("compare_explain", screen(&app));
+
+    // The verdict's repro script: the new failures, each once.
+    act(&mut app, &cli, &[Action::Back]);
+    let tasks = app.act(Action::WriteRepro);
+    let [Task::WriteRepro(script)] = tasks.as_slice() else {
+        panic!("{tasks:?}")
+    };
+    assert!(script.starts_with("#!/usr/bin/env bash"));
+    assert!(
+        script
+            .lines()
+            .filter(|l| l.contains("python test/"))
+            .count()
+            >= 1
+    );
+
+    act(&mut app, &cli, &[Action::GoView(View::Failures)]);
+    insta::assert_snapshot!("failures_with_verdicts", screen(&app));
+    let copies = act(&mut app, &cli, &[Action::CopyRepro]);
+    assert!(
+        matches!(copies.as_slice(), [Task::Copy(c)] if c.contains("python test/")),
+        "{copies:?}"
+    );
+
+    act(&mut app, &cli, &[Action::GoView(View::Clusters)]);
+    insta::assert_snapshot!("clusters_view", screen(&app));
+    let first = app.model.clusters()[0].clone();
+    act(&mut app, &cli, &[Action::Open]);
+    assert_eq!(*list(&app).base, first.members);
+    insta::assert_snapshot!("cluster_cases", screen(&app));
+}

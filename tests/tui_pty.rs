@@ -351,7 +351,8 @@ fn browse_search_and_commit_in_a_real_terminal() {
     tui.send(ENTER);
     wait_for_row(&screen, 3, "test_showcase_rerun_still_failing");
     wait_for(&screen, "Attributes");
-    wait_for(&screen, "rerun 1/");
+    // The attempt timeline opens the detail: two reruns, then the final failure.
+    wait_for(&screen, "Attempts (3)");
     // Search the detail, then step to the second match.
     tui.send("/Traceback");
     tui.send(ENTER);
@@ -454,4 +455,35 @@ fn a_panic_restores_the_terminal_and_is_printed() {
             "{mode}: entered, then left, then the panic printed"
         );
     }
+}
+
+/// `testscope PATH --base BASE` in a real terminal: the Compare view first, a verdict
+/// explained with Enter, the Clusters view a key away.
+#[test]
+fn compare_with_a_base_in_a_real_terminal() {
+    let mut tui = spawn(
+        &[
+            "assets/sample-run",
+            "--base",
+            "assets/sample-base",
+            "--job-names",
+            "assets/sample-run/job-names.json",
+        ],
+        &[],
+    );
+    let screen = tui.screen.clone();
+    wait_for_row(&screen, 2, "0 Compare");
+    wait_for_row(&screen, 3, " Compare");
+    wait_for(&screen, "new_failure");
+    tui.send(ENTER);
+    wait_for(&screen, "Verdict: new_failure");
+    wait_for(&screen, "fails here and passed in the base run");
+    tui.esc();
+    tui.send("9");
+    wait_for_row(&screen, 3, " Clusters");
+    wait_for(&screen, "Signature");
+    tui.send("q");
+    let status = tui.wait_exit();
+    assert!(status.success(), "{status:?}");
+    tui.assert_restored();
 }
