@@ -268,7 +268,7 @@ pub fn as_base(mut c: Case) -> Case {
     let h = name_hash(&c.classname, &c.name);
     c.reruns.clear();
     c.outcome = match c.outcome {
-        Outcome::Failure(_) | Outcome::Error(_) if h % 3 != 0 => Outcome::Pass,
+        Outcome::Failure(_) | Outcome::Error(_) if !h.is_multiple_of(3) => Outcome::Pass,
         Outcome::Pass if h % 100 == 7 => Outcome::Failure(Problem {
             message: "AssertionError: Scalars are not equal! (base run)".into(),
             text: "Traceback (most recent call last):\nAssertionError: Scalars are not equal!"
@@ -303,7 +303,10 @@ pub fn raw_as_base(raw: crate::pytest::RawCase) -> crate::pytest::RawCase {
     };
     let open = raw.xml[..end].trim_end_matches('/');
     let failing = raw.failures + raw.errors > 0;
-    if !failing || name_hash(open, "") % 3 == 0 || !raw.xml.trim_start().starts_with("<testcase") {
+    if !failing
+        || name_hash(open, "").is_multiple_of(3)
+        || !raw.xml.trim_start().starts_with("<testcase")
+    {
         return raw;
     }
     let tail = if raw.xml.ends_with('\n') { "\n" } else { "" };

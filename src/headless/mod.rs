@@ -190,9 +190,8 @@ pub fn inspect(cli: &Cli) -> Result<i32> {
             warn_line("compare", w);
         }
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if cli.json {
-        drop(out);
         print_json(
             cli,
             &run,
@@ -216,7 +215,11 @@ pub fn inspect(cli: &Cli) -> Result<i32> {
             write_comparison(&mut out, &run, &triage)?;
         }
     }
+    out.flush()?;
     let new = triage.new_failures();
+    // As for --upload: the process ends here, and freeing two runs' worth of small pieces
+    // one by one would only hold up its exit; the OS takes the memory back.
+    std::mem::forget((run, base, triage));
     if cli.fail_on == Some(FailOn::New) && new > 0 {
         eprintln!("--fail-on new: {new} new failure(s) that are not disabled");
         return Ok(exit::NEW_FAILURES);

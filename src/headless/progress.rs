@@ -83,13 +83,8 @@ pub fn load_from_cli(cli: &Cli, uploads: bool, keep_test_run: bool) -> Result<Lo
 pub fn load_with_base(cli: &Cli, base: &Cli) -> Result<(LoadedRun, LoadedRun)> {
     let listing = listing_shown(cli)?;
     let base_listing = listing_shown(base).context("the base run (--base, --base-attempt)")?;
-    let mut opts = run_options(cli, &listing, false, false)?;
-    let mut base_opts = run_options(base, &base_listing, false, false)?;
-    if cli.threads == 0 {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        opts.threads = cores.div_ceil(2);
-        base_opts.threads = cores.div_ceil(2);
-    }
+    let opts = run_options(cli, &listing, false, false)?;
+    let base_opts = run_options(base, &base_listing, false, false)?;
     let mut runs = load_shown(vec![(listing, opts), (base_listing, base_opts)]);
     let base_run = runs.pop().expect("two runs");
     Ok((runs.pop().expect("two runs"), base_run))
@@ -123,24 +118,24 @@ fn load_shown(work: Vec<(Listing, LoadOptions)>) -> Vec<LoadedRun> {
     let n = work.len();
     let runs: Vec<LoadedRun> = std::thread::scope(|s| {
         let caller = std::thread::current();
-        let workers: Vec<_> = work
-            .into_iter()
-            .zip(&progress)
-            .map(|((listing, opts), p)| {
-                let (done, caller) = (&done, caller.clone());
-                s.spawn(move || {
+        // One after the other, each on every core: as fast as side by side, and only one
+        // load's working memory at a time.
+        let (done, progress) = (&done, &progress);
+        let worker = s.spawn(move || {
+            let runs: Vec<LoadedRun> = work
+                .into_iter()
+                .zip(progress)
+                .map(|((listing, opts), p)| {
                     let run = load(listing, &opts, p);
                     done.fetch_add(1, Ordering::AcqRel);
-                    caller.unpark();
                     run
                 })
-            })
-            .collect();
-        show_progress(&progress, || done.load(Ordering::Acquire) == n);
-        workers
-            .into_iter()
-            .map(|w| w.join().expect("the loader does not panic"))
-            .collect()
+                .collect();
+            caller.unpark();
+            runs
+        });
+        show_progress(progress, || done.load(Ordering::Acquire) == n);
+        worker.join().expect("the loader does not panic")
     });
     for run in &runs {
         eprintln!(

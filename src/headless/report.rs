@@ -40,7 +40,7 @@ pub(super) fn print_json(
 ) -> Result<()> {
     use serde_json::json;
     let t = &run.totals;
-    let mut doc = json!({
+    let doc = json!({
         "workflow_run_id": cli.workflow_run_id,
         "workflow_run_attempt": run.attempt,
         "source": run.description,
@@ -67,12 +67,16 @@ pub(super) fn print_json(
         })).collect::<Vec<_>>(),
         "seconds": started.elapsed().as_secs_f64(),
     });
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if let Some((triage, base)) = triage {
-        for (key, value) in super::triage_json::json_parts(run, base, triage) {
-            doc[key] = value;
-        }
+        // The summary pretty-printed, then triage's long lists streamed into the same object.
+        let text = serde_json::to_string_pretty(&doc)?;
+        out.write_all(text.trim_end().trim_end_matches('}').trim_end().as_bytes())?;
+        super::triage_json::write_parts(&mut out, run, base, triage)?;
+        out.write_all(b"\n}\n")?;
+        out.flush()?;
+        return Ok(());
     }
-    let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, &doc)?;
     writeln!(out)?;
     Ok(())

@@ -1,6 +1,8 @@
 //! The `--json` parts of triage: `compare` (with a base run), `clusters`, `failed` and
 //! `attempt_dialects`, built from a [`Triage`].
 
+use std::io::Write;
+
 use serde_json::{Value as Json, json};
 
 use crate::report::meta;
@@ -65,29 +67,45 @@ fn compared_json(head: &LoadedRun, base: Option<&LoadedRun>, t: &Triage, c: &Com
     })
 }
 
-/// The `--json` parts of triage: `compare` (with a base), `clusters`, `failed` and
-/// `attempt_dialects`.
-pub fn json_parts(
+/// Write `items` as a JSON array, one compact element a line: a PyTorch-sized run lists
+/// tens of thousands, never held as one tree.
+fn array(out: &mut dyn Write, items: impl Iterator<Item = Json>) -> std::io::Result<()> {
+    out.write_all(b"[")?;
+    for (n, item) in items.enumerate() {
+        out.write_all(if n == 0 { b"\n    " } else { b",\n    " })?;
+        serde_json::to_writer(&mut *out, &item)?;
+    }
+    out.write_all(b"\n  ]")
+}
+
+/// Write the `--json` parts of triage as members of the enclosing object (each preceded by
+/// a comma): `compare` (with a base), `clusters`, `failed` and `attempt_dialects`.
+pub fn write_parts(
+    out: &mut dyn Write,
     head: &LoadedRun,
     base: Option<&LoadedRun>,
     t: &Triage,
-) -> Vec<(&'static str, Json)> {
-    let mut out = Vec::new();
+) -> std::io::Result<()> {
     if let Some(c) = &t.comparison {
         let counts: serde_json::Map<String, Json> = Verdict::ALL
             .iter()
             .map(|v| (v.name().to_string(), json!(c.count(*v))))
             .collect();
-        out.push((
-            "compare",
-            json!({
-                "base": c.base_description,
-                "counts": counts,
-                "configs": {"head": c.head_configs, "base": c.base_configs, "shared": c.shared_configs},
-                "warnings": c.warnings,
-                "tests": c.tests.iter().map(|x| compared_json(head, base, t, x)).collect::<Vec<_>>(),
-            }),
-        ));
+        let head_part = json!({
+            "base": c.base_description,
+            "counts": counts,
+            "configs": {"head": c.head_configs, "base": c.base_configs, "shared": c.shared_configs},
+            "warnings": c.warnings,
+        });
+        let text = serde_json::to_string(&head_part)?;
+        // The small members, then `tests` streamed into the same object.
+        write!(
+            out,
+            ",\n  \"compare\": {},\n  \"tests\": ",
+            &text[..text.len() - 1]
+        )?;
+        array(out, c.tests.iter().map(|x| compared_json(head, base, t, x)))?;
+        out.write_all(b"}")?;
     }
     let new_in = |members: &[u32]| -> Option<usize> {
         let c = t.comparison.as_ref()?;
@@ -102,76 +120,71 @@ pub fn json_parts(
                 .count(),
         )
     };
-    out.push((
-        "clusters",
-        Json::Array(
-            t.clusters
-                .clusters
-                .iter()
-                .map(|c| {
-                    json!({
-                        "id": c.id,
-                        "signature": c.signature,
-                        "cases": c.cases(),
-                        "tests": c.tests,
-                        "jobs": c.jobs,
-                        "configs": c.configs,
-                        "new": new_in(&c.members),
-                        "members": c.members.iter().map(|&m| {
-                            let b = &head.notable[m as usize];
-                            json!({
-                                "job_id": job_text(head, b.file_index),
-                                "invoking_file": invoking_of(head, b.file_index),
-                                "classname": b.classname,
-                                "name": b.name,
-                            })
-                        }).collect::<Vec<_>>(),
-                    })
-                })
-                .collect(),
-        ),
-    ));
-    out.push((
-        "failed",
-        Json::Array(
-            head.notable
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| is_failing(b))
-                .map(|(i, b)| {
-                    let (repro, in_report) = repro_of(head, b);
-                    let verdict = t
-                        .comparison
-                        .as_ref()
-                        .and_then(|c| c.verdict_of_row(head.cases_row(b.file_index, b.ordinal)?));
+    out.write_all(b",\n  \"clusters\": ")?;
+    array(
+        out,
+        t.clusters.clusters.iter().map(|c| {
+            json!({
+                "id": c.id,
+                "signature": c.signature,
+                "cases": c.cases(),
+                "tests": c.tests,
+                "jobs": c.jobs,
+                "configs": c.configs,
+                "new": new_in(&c.members),
+                "members": c.members.iter().map(|&m| {
+                    let b = &head.notable[m as usize];
                     json!({
                         "job_id": job_text(head, b.file_index),
-                        "config": config_of_file(head, b.file_index),
                         "invoking_file": invoking_of(head, b.file_index),
                         "classname": b.classname,
                         "name": b.name,
-                        "status": b.status.label(),
-                        "attempts": attempts_of(head, t, i),
-                        "message": b.message,
-                        "repro": repro,
-                        "repro_source": if in_report { "report" } else { "built" },
-                        "cluster": t.clusters.of(i).map(|c| c.id.clone()),
-                        "verdict": verdict.map(Verdict::name),
                     })
-                })
-                .collect(),
-        ),
-    ));
-    let d = &t.dialects;
-    out.push((
-        "attempt_dialects",
-        json!({
-            "rerun": d.rerun,
-            "flaky_attempt": d.flaky_attempt,
-            "rerun_attempt": d.rerun_attempt,
-            "repeated_testcase": d.repeated,
-            "another_report": d.another_report,
+                }).collect::<Vec<_>>(),
+            })
         }),
-    ));
-    out
+    )?;
+    out.write_all(b",\n  \"failed\": ")?;
+    let mut configs: rustc_hash::FxHashMap<usize, String> = Default::default();
+    array(
+        out,
+        head.notable
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| is_failing(b))
+            .map(|(i, b)| {
+                let (repro, in_report) = repro_of(head, b);
+                let verdict = t
+                    .comparison
+                    .as_ref()
+                    .and_then(|c| c.verdict_of_row(head.cases_row(b.file_index, b.ordinal)?));
+                let config = configs
+                    .entry(b.file_index)
+                    .or_insert_with(|| config_of_file(head, b.file_index))
+                    .clone();
+                json!({
+                    "job_id": job_text(head, b.file_index),
+                    "config": config,
+                    "invoking_file": invoking_of(head, b.file_index),
+                    "classname": b.classname,
+                    "name": b.name,
+                    "status": b.status.label(),
+                    "attempts": attempts_of(head, t, i),
+                    "message": b.message,
+                    "repro": repro,
+                    "repro_source": if in_report { "report" } else { "built" },
+                    "cluster": t.clusters.of(i).map(|c| c.id.clone()),
+                    "verdict": verdict.map(Verdict::name),
+                })
+            }),
+    )?;
+    let d = &t.dialects;
+    let dialects = json!({
+        "rerun": d.rerun,
+        "flaky_attempt": d.flaky_attempt,
+        "rerun_attempt": d.rerun_attempt,
+        "repeated_testcase": d.repeated,
+        "another_report": d.another_report,
+    });
+    write!(out, ",\n  \"attempt_dialects\": {dialects}")
 }

@@ -8,7 +8,6 @@
 //! Only what triage shows is built here; the uploaded documents never change.
 
 use rustc_hash::FxHashMap;
-use xxhash_rust::xxh3::{xxh3_64, xxh3_128_with_seed};
 
 use crate::py::Value;
 use crate::report::Object;
@@ -209,41 +208,28 @@ impl Repeats {
 
 /// Find the tests of `run` reported more than once in one job.
 pub fn repeats(run: &LoadedRun) -> Repeats {
-    let cases = &run.cases;
-    let job_seed: Vec<u64> = run
-        .files
-        .iter()
-        .map(|f| xxh3_64(display_value(&f.job_id).as_bytes()))
-        .collect();
-    let mut class_hash: FxHashMap<u32, u64> = FxHashMap::default();
-    let mut keys: Vec<(u128, u32)> = (0..cases.len())
-        .map(|row| {
-            let class_id = cases.classname[row];
-            let class = *class_hash.entry(class_id).or_insert_with(|| {
-                let text = cases
-                    .values
-                    .get(class_id)
-                    .map(display_value)
-                    .unwrap_or_default();
-                xxh3_64(text.as_bytes())
-            });
-            let seed = job_seed[cases.file_index[row] as usize].rotate_left(29) ^ class;
-            let name = match cases.name_str(row) {
-                Some(n) => xxh3_128_with_seed(n.as_bytes(), seed),
-                None => xxh3_128_with_seed(display_value(&cases.name_or(row, "")).as_bytes(), seed),
-            };
-            (name, row as u32)
-        })
-        .collect();
-    keys.sort_unstable();
+    repeats_in(run, &super::compare::keyed(run))
+}
+
+/// [`repeats`] from the run's keyed cases: a test's occurrences are one key's rows; those of
+/// one job are its repeats.
+pub fn repeats_in(run: &LoadedRun, keyed: &super::compare::Keyed) -> Repeats {
     let mut out = Repeats::default();
-    for same in keys.chunk_by(|a, b| a.0 == b.0) {
-        if same.len() > 1 {
-            let g = out.groups.len() as u32;
-            for &(_, row) in same {
-                out.group_of_row.insert(row, g);
+    for same_test in keyed.groups() {
+        let mut rows: Vec<u32> = same_test.iter().map(|&(_, r)| r).collect();
+        let job = |r: u32| &run.files[run.cases.file_index[r as usize] as usize].job_id;
+        // Rows are in run order; a job's files usually come together, but not always.
+        while let Some(&first) = rows.first() {
+            let (mine, rest): (Vec<u32>, Vec<u32>) =
+                rows.iter().partition(|&&r| job(r) == job(first));
+            if mine.len() > 1 {
+                let g = out.groups.len() as u32;
+                for &r in &mine {
+                    out.group_of_row.insert(r, g);
+                }
+                out.groups.push(mine);
             }
-            out.groups.push(same.iter().map(|&(_, row)| row).collect());
+            rows = rest;
         }
     }
     out

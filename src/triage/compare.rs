@@ -3,14 +3,15 @@
 //! whether this run's change caused it ([`super::verdict`]).
 //!
 //! Tests are matched by [`TestKey`] (config, invoking file, classname, name), so a test that
-//! moved shard between the runs is still the same test. Keys are hashed to 128 bits per case
-//! and both runs' (key, case) pairs sorted, then walked together: no map of a million
-//! strings is built, which keeps two PyTorch-sized runs well within memory.
+//! moved shard between the runs is still the same test. Keys are hashed to 64 bits per case
+//! (two of a million distinct tests share a hash about once in thirty million runs) and both
+//! runs' (key, case) pairs sorted, then walked together: no map of a million strings is
+//! built, which keeps two PyTorch-sized runs well within memory.
 
 use std::collections::BTreeSet;
 
 use rustc_hash::FxHashMap;
-use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed, xxh3_128_with_seed};
+use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 use super::disabled::{Disabled, DisabledTests};
 use super::identity::{TestKey, config_of_job_name, config_of_label, parse_artifact_name};
@@ -148,13 +149,24 @@ fn file_keys(run: &LoadedRun) -> Vec<FileKey> {
 }
 
 /// A run's cases as (key hash, row), sorted by key, and what is needed to name them.
-struct Keyed {
+pub struct Keyed {
     files: Vec<FileKey>,
     /// (key, row) by key, then row.
-    pairs: Vec<(u128, u32)>,
+    pairs: Vec<(u64, u32)>,
 }
 
-fn keyed(run: &LoadedRun) -> Keyed {
+impl Keyed {
+    /// The rows of each test reported more than once, in run order: all of a key's rows
+    /// (a test's occurrences in its config).
+    pub fn groups(&self) -> impl Iterator<Item = &[(u64, u32)]> {
+        self.pairs
+            .chunk_by(|a, b| a.0 == b.0)
+            .filter(|g| g.len() > 1)
+    }
+}
+
+/// Key every case of `run` ([`TestKey`] hashed), sorted by key.
+pub fn keyed(run: &LoadedRun) -> Keyed {
     let files = file_keys(run);
     let cases = &run.cases;
     // Classnames repeat: each interned value is hashed once.
@@ -173,8 +185,8 @@ fn keyed(run: &LoadedRun) -> Keyed {
         });
         let seed = file.seed.rotate_left(23) ^ class;
         let key = match cases.name_str(row) {
-            Some(name) => xxh3_128_with_seed(name.as_bytes(), seed),
-            None => xxh3_128_with_seed(name_text(run, row).as_bytes(), seed),
+            Some(name) => xxh3_64_with_seed(name.as_bytes(), seed),
+            None => xxh3_64_with_seed(name_text(run, row).as_bytes(), seed),
         };
         pairs.push((key, row as u32));
     }
@@ -209,7 +221,7 @@ fn occurrence(run: &LoadedRun, row: usize) -> Occurrence {
 }
 
 /// One key's occurrences in one run: `pairs[start..end]`.
-fn side(run: &LoadedRun, keyed: &Keyed, rows: &[(u128, u32)]) -> Side {
+fn side(run: &LoadedRun, keyed: &Keyed, rows: &[(u64, u32)]) -> Side {
     let mut acc = StateAcc::default();
     let (mut first, mut failing, mut retried) = (None, None, 0);
     let mut jobs = BTreeSet::new();
@@ -267,12 +279,32 @@ fn unreadable(run: &LoadedRun) -> std::collections::HashSet<(String, String)> {
         .collect()
 }
 
+/// The state of a key from its rows, without the evidence (most keys need no more).
+fn state_of(run: &LoadedRun, rows: &[(u64, u32)]) -> State {
+    let mut acc = StateAcc::default();
+    for &(_, row) in rows {
+        acc.add(occurrence(run, row as usize));
+    }
+    acc.state()
+}
+
 /// Compare `head` with `base`. `disabled` marks tests PyTorch has disabled.
 pub fn compare(head: &LoadedRun, base: &LoadedRun, disabled: Option<&DisabledTests>) -> Comparison {
     let (h, b) = std::thread::scope(|s| {
         let b = s.spawn(|| keyed(base));
         (keyed(head), b.join().expect("keying does not panic"))
     });
+    compare_keyed(head, &h, base, &b, disabled)
+}
+
+/// [`compare`] of runs already keyed.
+pub fn compare_keyed(
+    head: &LoadedRun,
+    h: &Keyed,
+    base: &LoadedRun,
+    b: &Keyed,
+    disabled: Option<&DisabledTests>,
+) -> Comparison {
     let configs = |k: &Keyed| -> BTreeSet<String> {
         let mut seen: BTreeSet<String> = BTreeSet::new();
         for f in &k.files {
@@ -282,7 +314,7 @@ pub fn compare(head: &LoadedRun, base: &LoadedRun, disabled: Option<&DisabledTes
         }
         seen
     };
-    let (hc, bc) = (configs(&h), configs(&b));
+    let (hc, bc) = (configs(h), configs(b));
     let shared = hc.intersection(&bc).count();
     let (head_bad, base_bad) = (unreadable(head), unreadable(base));
 
@@ -295,7 +327,7 @@ pub fn compare(head: &LoadedRun, base: &LoadedRun, disabled: Option<&DisabledTes
         ..Comparison::default()
     };
     let (mut i, mut j) = (0, 0);
-    let run_end = |pairs: &[(u128, u32)], at: usize| {
+    let run_end = |pairs: &[(u64, u32)], at: usize| {
         let key = pairs[at].0;
         at + pairs[at..].iter().take_while(|p| p.0 == key).count()
     };
@@ -322,27 +354,34 @@ pub fn compare(head: &LoadedRun, base: &LoadedRun, disabled: Option<&DisabledTes
                 r
             }
         };
-        let hs = if h_rows.is_empty() {
-            Side::absent()
-        } else {
-            side(head, &h, h_rows)
+        let state = |run, rows: &[(u64, u32)]| {
+            if rows.is_empty() {
+                State::Absent
+            } else {
+                state_of(run, rows)
+            }
         };
-        let bs = if b_rows.is_empty() {
-            Side::absent()
-        } else {
-            side(base, &b, b_rows)
-        };
-        let verdict = Verdict::of(hs.state, bs.state);
+        let verdict = Verdict::of(state(head, h_rows), state(base, b_rows));
         out.counts[verdict as usize] += 1;
-        for &(_, row) in h_rows {
-            out.row_verdicts[row as usize] = verdict as u8;
+        if verdict != Verdict::Unchanged {
+            for &(_, row) in h_rows {
+                out.row_verdicts[row as usize] = verdict as u8;
+            }
         }
         if matches!(verdict, Verdict::Unchanged | Verdict::NewTest) {
             continue;
         }
+        let side_of = |run, keyed, rows: &[(u64, u32)]| {
+            if rows.is_empty() {
+                Side::absent()
+            } else {
+                side(run, keyed, rows)
+            }
+        };
+        let (hs, bs) = (side_of(head, h, h_rows), side_of(base, b, b_rows));
         let key = match h_rows.first() {
-            Some(&(_, row)) => test_key(head, &h, row),
-            None => test_key(base, &b, b_rows[0].1),
+            Some(&(_, row)) => test_key(head, h, row),
+            None => test_key(base, b, b_rows[0].1),
         };
         let place = (key.config.clone(), key.invoking_file.clone());
         let maybe_affected = if h_rows.is_empty() {

@@ -27,11 +27,20 @@ impl Triage {
         base: Option<&LoadedRun>,
         disabled: Option<&DisabledTests>,
     ) -> Self {
-        let (comparison, (clusters, repeats)) = std::thread::scope(|s| {
-            let comparison = s.spawn(|| base.map(|b| compare::compare(head, b, disabled)));
-            let rest = (clusters::clusters(head), attempts::repeats(head));
-            (comparison.join().expect("comparing does not panic"), rest)
+        let (h, b, clusters) = std::thread::scope(|s| {
+            let b = s.spawn(|| base.map(compare::keyed));
+            let c = s.spawn(|| clusters::clusters(head));
+            let h = compare::keyed(head);
+            (
+                h,
+                b.join().expect("keying does not panic"),
+                c.join().expect("clustering does not panic"),
+            )
         });
+        let comparison = base
+            .zip(b.as_ref())
+            .map(|(base, b)| compare::compare_keyed(head, &h, base, b, disabled));
+        let repeats = attempts::repeats_in(head, &h);
         let dialects = attempts::dialect_counts(head, &repeats);
         Self {
             comparison,
