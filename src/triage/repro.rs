@@ -45,7 +45,12 @@ pub fn extract(texts: &[&str]) -> Option<String> {
 }
 
 fn extract_one(text: &str) -> Option<String> {
-    let mut lines = text.lines();
+    // One vector scan of the whole text; tracebacks without the header (most) stop here.
+    static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(HEADER));
+    let first = FINDER.find(text.as_bytes())?;
+    let from = text[..first].rfind('\n').map_or(0, |i| i + 1);
+    let mut lines = text[from..].lines();
     while let Some(line) = lines.next() {
         let Some(at) = line.find(HEADER) else {
             continue;

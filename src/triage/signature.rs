@@ -54,15 +54,21 @@ const CHAINED: [&str; 2] = [
 pub fn signature(kind: &str, message: &str, text: &str) -> String {
     let (message, phase) = unwrap_phase(message);
     let msg_lines: Vec<&str> = clean_lines(message, false).iter().map(|l| l.text).collect();
-    let text_lines = clean_lines(text, true);
-    let text_exc = exception_span(&text_lines);
-
     let msg_first = msg_lines
         .iter()
         .find(|l| !l.trim().is_empty())
         .map(|l| l.trim_start());
     let msg_exc = msg_first.and_then(parse_exception);
     let kind = kind.trim();
+    // The traceback (often thousands of lines) is read only when the message and the type
+    // attribute leave something unknown: most reports need neither.
+    let need_text = msg_first.is_none() || (kind.is_empty() && msg_exc.is_none());
+    let text_lines = if need_text {
+        clean_lines(text, true)
+    } else {
+        Vec::new()
+    };
+    let text_exc = exception_span(&text_lines);
     let full_type = if !kind.is_empty() {
         kind
     } else if let Some((ty, _)) = msg_exc {
@@ -173,6 +179,28 @@ struct Line<'a> {
 /// The lines of `s` without PyTorch's repro block; with `strip_e`, also without pytest's
 /// `E   ` prefix (its long tracebacks put the exception lines behind it).
 fn clean_lines(s: &str, strip_e: bool) -> Vec<Line<'_>> {
+    // Searching every line of a long traceback is the costly part: look once in the whole
+    // text, and per line only when the repro block is there.
+    static FINDERS: LazyLock<[memchr::memmem::Finder<'static>; 2]> = LazyLock::new(|| {
+        [
+            memchr::memmem::Finder::new(REPRO_HEADER),
+            memchr::memmem::Finder::new(REPRO_FOOTER),
+        ]
+    });
+    let repro = FINDERS.iter().any(|f| f.find(s.as_bytes()).is_some());
+    if !repro {
+        return s
+            .lines()
+            .map(|raw| {
+                let raw = raw.trim_end_matches('\r');
+                let text = if strip_e { strip_pytest_e(raw) } else { raw };
+                Line {
+                    text,
+                    pytest_e: text.len() < raw.len(),
+                }
+            })
+            .collect();
+    }
     let mut out = Vec::new();
     let mut skip_next = false;
     for raw in s.lines() {
@@ -207,9 +235,6 @@ fn strip_pytest_e(line: &str) -> &str {
 /// `Name: rest` or a bare `Name` where Name looks like a Python exception class, optionally
 /// module-qualified: (full name, rest of the line).
 fn parse_exception(line: &str) -> Option<(&str, &str)> {
-    static EXC: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^((?:[A-Za-z_]\w*\.)*([A-Z]\w*))(?:(:)\s*(.*?))?\s*$").expect("static regex")
-    });
     // Exception class names end so by convention; this keeps `Expected: 3` or `Note: …` out.
     const SUFFIXES: [&str; 11] = [
         "Error",
@@ -224,14 +249,37 @@ fn parse_exception(line: &str) -> Option<(&str, &str)> {
         "Unsupported",
         "Skipped",
     ];
-    let c = EXC.captures(line)?;
-    let (full, last) = (c.get(1)?.as_str(), c.get(2)?.as_str());
-    let has_colon = c.get(3).is_some();
+    // By hand rather than a regex with captures (one of these runs per traceback line):
+    // `^((?:[A-Za-z_]\w*\.)*([A-Z]\w*))(?:(:)\s*(.*?))?\s*$`, `\w` as in regex (Unicode).
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let end = line
+        .find(|c: char| !(word(c) || c == '.'))
+        .unwrap_or(line.len());
+    let full = &line[..end];
+    let rest_all = &line[end..];
+    let (has_colon, rest) = match rest_all.strip_prefix(':') {
+        Some(r) => (true, r.trim()),
+        None if rest_all.trim().is_empty() => (false, ""),
+        None => return None,
+    };
+    if full.is_empty() || full.ends_with('.') || full.starts_with('.') || full.contains("..") {
+        return None;
+    }
+    let mut parts = full.split('.');
+    let last = full.rsplit('.').next().unwrap_or(full);
+    let starts_ok = |p: &str| {
+        p.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    };
+    if !parts.all(starts_ok) || !last.starts_with(|c: char| c.is_ascii_uppercase()) {
+        return None;
+    }
     // A module-qualified name with a message is what tracebacks print for non-builtins
     // (`torch.fx…GuardOnDataDependentSymNode: …`) even without the usual suffix.
     let exceptional =
         SUFFIXES.iter().any(|s| last.ends_with(s)) || (has_colon && full.contains('.'));
-    exceptional.then(|| (full, c.get(4).map_or("", |m| m.as_str())))
+    exceptional.then_some((full, rest))
 }
 
 /// `a.b.SomeError` → `SomeError`.
