@@ -18,6 +18,7 @@ time_of() {
 }
 
 min_floor=999999; min_tui=999999; rss_tui=0; rss_floor=0; min_loaded=999999; min_finish=999999
+min_triaged=999999
 for _ in $(seq "$repeats"); do
   time_of "$out/t" "$bin/examples/floor" "$artifacts"
   read -r s m < "$out/t"
@@ -25,7 +26,8 @@ for _ in $(seq "$repeats"); do
   time_of "$out/t" "$bin/examples/tui_load" "$run" --job-names "$run/job-names.json"
   read -r s m < "$out/t"
   min_tui=$(python3 -c "print(min($min_tui, $s))"); rss_tui=$(( m > rss_tui ? m : rss_tui ))
-  read -r loaded finish cases < <(python3 -c "import json; d=json.load(open('$out/t.json')); print(d['loaded'], d['finish'], d['cases'])")
+  read -r loaded finish triaged cases < <(python3 -c "import json; d=json.load(open('$out/t.json')); print(d['loaded'], d['finish'], d['triaged'], d['cases'])")
+  min_triaged=$(python3 -c "print(min($min_triaged, $triaged))")
   min_loaded=$(python3 -c "print(min($min_loaded, $loaded))")
   min_finish=$(python3 -c "print(min($min_finish, $finish))")
 done
@@ -36,4 +38,5 @@ printf '%-52s %8.2f %7d MB\n' "floor: inflate + quick-xml tokenize" "$min_floor"
 printf '%-52s %8.2f %7d MB\n' "TUI start until fully browsable (examples/tui_load)" "$min_tui" $((rss_tui / 1024))
 printf '%-52s %8.2f\n' "  of which: the run in (load_run sends Loaded)" "$min_loaded"
 printf '%-52s %8.3f\n' "  of which: App::receive(Loaded) (Model::finish)" "$min_finish"
+printf '%-52s %8.2f\n' "  triage in (clusters, attempts: Triaged)" "$min_triaged"
 python3 -c "print(f'ratio to floor: {$min_tui / $min_floor:.1f}x (target: 2x); peak RSS target: 300 MB')"

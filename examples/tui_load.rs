@@ -2,13 +2,15 @@
 //! background thread (`tasks::load_run`, which does not keep `test_run`), feed every message
 //! to the app on this thread as it arrives (so `Model::finish` runs when the run is in), run
 //! the tasks the app asks for (the Cases list of every case), draw a 200x50 frame after each
-//! batch of messages as the runtime does, and exit as soon as every view is browsable.
+//! batch of messages as the runtime does, and exit as soon as every view is browsable (the
+//! Clusters and, with `--base`, the Compare view included: triage is in).
 //! `bench/tui.sh` times it beside the floor (examples/floor.rs).
 //!
 //!     cargo run --release --example tui_load -- PATH [testscope flags, e.g. --job-names FILE]
 //!
 //! Prints one JSON line: cases, summary rows, when the run was in (`loaded`), how long the
-//! app took to digest it (`finish`), and the total (`seconds`), all in seconds.
+//! app took to digest it (`finish`), when triage was in (`triaged`), and the total
+//! (`seconds`), all in seconds.
 
 // The same allocator as the testscope binary, so time and memory are what the TUI has.
 #[cfg(feature = "mimalloc")]
@@ -74,12 +76,13 @@ fn main() {
         }
     };
 
-    let (mut loaded_at, mut finish) = (None, 0.0);
+    let (mut loaded_at, mut finish, mut triaged_at) = (None, 0.0, None);
     while let Ok(first) = rx.recv() {
         // Apply everything already queued, then draw once (as the runtime does).
         let mut next = Some(first);
         while let Some(msg) = next.take() {
             let is_loaded = matches!(msg, Msg::Loaded(_));
+            let is_triaged = matches!(msg, Msg::Triaged { .. });
             let failed = match &msg {
                 Msg::LoadFailed(e) => Some(e.clone()),
                 _ => None,
@@ -91,6 +94,9 @@ fn main() {
                 loaded_at = Some(arrived);
                 finish = t.elapsed().as_secs_f64();
             }
+            if is_triaged {
+                triaged_at = Some(arrived);
+            }
             if let Some(e) = failed {
                 eprintln!("tui_load: {e}");
                 std::process::exit(1);
@@ -99,7 +105,7 @@ fn main() {
         }
         buf.reset();
         draw::render(&mut buf, area, &app, Some(&counters));
-        if loaded_at.is_some() {
+        if loaded_at.is_some() && triaged_at.is_some() {
             break;
         }
     }
@@ -116,9 +122,10 @@ fn main() {
     let seconds = started.elapsed().as_secs_f64();
     let run = app.model.run.as_ref().expect("loaded");
     println!(
-        "{{\"cases\": {}, \"summary_rows\": {}, \"loaded\": {loaded_at:.3}, \"finish\": {finish:.3}, \"seconds\": {seconds:.3}}}",
+        "{{\"cases\": {}, \"summary_rows\": {}, \"loaded\": {loaded_at:.3}, \"finish\": {finish:.3}, \"triaged\": {:.3}, \"seconds\": {seconds:.3}}}",
         run.cases.len(),
         run.summary.len(),
+        triaged_at.unwrap_or(0.0),
     );
     // Quit as the TUI would be left running: without freeing the run piece by piece.
     std::process::exit(0);

@@ -169,29 +169,82 @@ impl Keyed {
 pub fn keyed(run: &LoadedRun) -> Keyed {
     let files = file_keys(run);
     let cases = &run.cases;
-    // Classnames repeat: each interned value is hashed once.
-    let mut class_hash: FxHashMap<u32, u64> = FxHashMap::default();
-    let mut pairs = Vec::with_capacity(cases.len());
-    for row in 0..cases.len() {
-        let file = &files[cases.file_index[row] as usize];
-        let class_id = cases.classname[row];
-        let class = *class_hash.entry(class_id).or_insert_with(|| {
-            let text = cases
-                .values
-                .get(class_id)
-                .map(display_value)
-                .unwrap_or_default();
-            xxh3_64_with_seed(text.as_bytes(), 0x9e37_79b9)
-        });
-        let seed = file.seed.rotate_left(23) ^ class;
-        let key = match cases.name_str(row) {
-            Some(name) => xxh3_64_with_seed(name.as_bytes(), seed),
-            None => xxh3_64_with_seed(name_text(run, row).as_bytes(), seed),
-        };
-        pairs.push((key, row as u32));
+    // Hashed and sorted in slices on every core, then merged: this is most of triage's time
+    // on a big run (`bench/tui.sh`, `bench/compare.sh`).
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let step = cases.len().div_ceil(threads.max(1)).max(1 << 14);
+    let slices: Vec<Vec<(u64, u32)>> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..cases.len())
+            .step_by(step)
+            .map(|start| {
+                let files = &files;
+                s.spawn(move || {
+                    let end = (start + step).min(cases.len());
+                    let mut pairs = Vec::with_capacity(end - start);
+                    // Classnames repeat: each interned value is hashed once.
+                    let mut class_hash: FxHashMap<u32, u64> = FxHashMap::default();
+                    for row in start..end {
+                        let file = &files[cases.file_index[row] as usize];
+                        let class_id = cases.classname[row];
+                        let class = *class_hash.entry(class_id).or_insert_with(|| {
+                            let text = cases
+                                .values
+                                .get(class_id)
+                                .map(display_value)
+                                .unwrap_or_default();
+                            xxh3_64_with_seed(text.as_bytes(), 0x9e37_79b9)
+                        });
+                        let seed = file.seed.rotate_left(23) ^ class;
+                        let key = match cases.name_str(row) {
+                            Some(name) => xxh3_64_with_seed(name.as_bytes(), seed),
+                            None => xxh3_64_with_seed(name_text(run, row).as_bytes(), seed),
+                        };
+                        pairs.push((key, row as u32));
+                    }
+                    pairs.sort_unstable();
+                    pairs
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("keying does not panic"))
+            .collect()
+    });
+    Keyed {
+        files,
+        pairs: merge(slices),
     }
-    pairs.sort_unstable();
-    Keyed { files, pairs }
+}
+
+/// Sorted slices merged into one sorted vector.
+fn merge(mut slices: Vec<Vec<(u64, u32)>>) -> Vec<(u64, u32)> {
+    while slices.len() > 1 {
+        let mut next = Vec::with_capacity(slices.len().div_ceil(2));
+        let mut it = slices.into_iter();
+        while let Some(a) = it.next() {
+            let Some(b) = it.next() else {
+                next.push(a);
+                break;
+            };
+            let mut out = Vec::with_capacity(a.len() + b.len());
+            let (mut i, mut j) = (0, 0);
+            while i < a.len() && j < b.len() {
+                if a[i] <= b[j] {
+                    out.push(a[i]);
+                    i += 1;
+                } else {
+                    out.push(b[j]);
+                    j += 1;
+                }
+            }
+            out.extend_from_slice(&a[i..]);
+            out.extend_from_slice(&b[j..]);
+            next.push(out);
+        }
+        slices = next;
+    }
+    slices.pop().unwrap_or_default()
 }
 
 fn name_text(run: &LoadedRun, row: usize) -> String {
