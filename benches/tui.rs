@@ -24,7 +24,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use testscope::cli::Cli;
 use testscope::tui::action::{Action, Msg, View};
-use testscope::tui::app::{App, SYNC_LIMIT, Screen, Task};
+use testscope::tui::app::{App, SYNC_FILTER_LIMIT, SYNC_LIMIT, Screen, Task};
 use testscope::tui::draw;
 use testscope::tui::list::{self, StatusFilter};
 use testscope::tui::tasks::{self, LoadCounters};
@@ -48,7 +48,13 @@ fn run_dir(profile: &str) -> PathBuf {
                 cases_per_file: 600,
                 ..testscope_gen::GenOptions::profile("small").expect("a known profile")
             },
-            p => testscope_gen::GenOptions::profile(p).expect("a known profile"),
+            // A profile's base run: the same tests with known differences.
+            p if p.ends_with("-base") => testscope_gen::GenOptions {
+                run_id: testscope_gen::DEFAULT_RUN_ID - 1,
+                base_of: Some(testscope_gen::DEFAULT_RUN_ID),
+                ..load_profile(p.trim_end_matches("-base"))
+            },
+            p => load_profile(p),
         };
         let tmp = out.join(format!(".{profile}.tmp{}", std::process::id()));
         eprintln!("generating the {profile} profile into {}", dir.display());
@@ -59,6 +65,16 @@ fn run_dir(profile: &str) -> PathBuf {
         std::fs::rename(&tmp, &dir).expect("move the run in place");
     }
     dir
+}
+
+fn load_profile(p: &str) -> testscope_gen::GenOptions {
+    match p {
+        "smoke" => testscope_gen::GenOptions {
+            cases_per_file: 600,
+            ..testscope_gen::GenOptions::profile("small").expect("a known profile")
+        },
+        p => testscope_gen::GenOptions::profile(p).expect("a known profile"),
+    }
 }
 
 /// Carry out tasks as the runtime does (here in turn), feeding their reports back.
@@ -85,15 +101,20 @@ fn act(app: &mut App, cli: &Cli, actions: &[Action]) {
     }
 }
 
-fn load(profile: &str) -> (App, Cli) {
+fn load(profile: &str, with_base: bool) -> (App, Cli) {
     let dir = run_dir(profile);
     let names = dir.join("job-names.json");
-    let cli = Cli::parse_from([
-        "testscope".as_ref(),
-        dir.as_os_str(),
-        "--job-names".as_ref(),
-        names.as_os_str(),
-    ]);
+    let mut args = vec![
+        "testscope".into(),
+        dir.clone().into_os_string(),
+        "--job-names".into(),
+        names.into_os_string(),
+    ];
+    if with_base {
+        args.push("--base".into());
+        args.push(run_dir(&format!("{profile}-base")).into_os_string());
+    }
+    let cli = Cli::parse_from(args);
     let mut app = testscope::tui::initial_app(&cli, SIZE);
     let msgs = Mutex::new(Vec::new());
     let t = Instant::now();
@@ -216,7 +237,7 @@ fn benches(c: &mut Criterion) {
     let benchmarking = std::env::args().any(|a| a == "--bench");
     let default = if benchmarking { "pytorch" } else { "smoke" };
     let profile = std::env::var("TUI_BENCH_PROFILE").unwrap_or_else(|_| default.into());
-    let (app, cli) = load(&profile);
+    let (app, cli) = load(&profile, false);
     let cli = &cli;
     let ui = &mut Ui {
         app,
@@ -455,5 +476,60 @@ fn benches(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(tui, benches);
+/// The Compare and Clusters views of a run loaded with its base: keys and a frame on the
+/// UI thread, as for the other views.
+fn triage_benches(c: &mut Criterion) {
+    let benchmarking = std::env::args().any(|a| a == "--bench");
+    let default = if benchmarking { "pytorch" } else { "smoke" };
+    let profile = std::env::var("TUI_BENCH_PROFILE").unwrap_or_else(|_| default.into());
+    let (app, cli) = load(&profile, true);
+    let cli = &cli;
+    let ui = &mut Ui {
+        app,
+        buf: Buffer::empty(Rect::new(0, 0, SIZE.0, SIZE.1)),
+    };
+    let mut g = c.benchmark_group(format!("tui {profile} triage"));
+    g.warm_up_time(Duration::from_secs(1));
+    g.measurement_time(Duration::from_secs(3));
+
+    assert_eq!(ui.app.view, View::Compare, "a base opens the Compare view");
+    eprintln!("Compare view: {} tests", ui.list().shown.len());
+    g.bench_function("compare: Down + frame", |b| {
+        b.iter_custom(|iters| action_frame(iters, ui, Action::Down, none, top_at_end))
+    });
+    g.bench_function("compare: open the explain pane + frame", |b| {
+        b.iter_custom(|iters| action_frame(iters, ui, Action::Open, none, back))
+    });
+    act(&mut ui.app, cli, &[Action::StartFilter]);
+    let check = if ui.list().base.len() > SYNC_FILTER_LIMIT {
+        one_compute
+    } else {
+        none
+    };
+    g.bench_function(
+        "compare: filter keystroke 'n' act + frame (UI thread)",
+        |b| {
+            b.iter_custom(|iters| {
+                action_frame(iters, ui, Action::InputChar('n'), check, |ui| {
+                    let _ = ui.app.act(Action::InputBackspace);
+                })
+            })
+        },
+    );
+    act(&mut ui.app, cli, &[Action::InputCancel]);
+    g.bench_function("clusters: open the view + frame", |b| {
+        b.iter_custom(|iters| {
+            action_frame(iters, ui, Action::GoView(View::Clusters), none, |ui| {
+                let _ = ui.app.act(Action::GoView(View::Compare));
+            })
+        })
+    });
+    act(&mut ui.app, cli, &[Action::GoView(View::Clusters)]);
+    g.bench_function("clusters: open the largest cluster + frame", |b| {
+        b.iter_custom(|iters| action_frame(iters, ui, Action::Open, |_| {}, back))
+    });
+    g.finish();
+}
+
+criterion_group!(tui, benches, triage_benches);
 criterion_main!(tui);
