@@ -5,7 +5,10 @@
 //!
 //! - `docs/screenshot.svg`: the Failures view (`2`), second row selected;
 //! - `docs/screenshot-detail.svg`: the detail of a case that failed after its reruns
-//!   (`3`, filter `/rerun_still_failing`, Enter).
+//!   (`3`, filter `/rerun_still_failing`, Enter): its attempt timeline, then its document;
+//! - `docs/screenshot-compare.svg`: the Compare view against the bundled base run (`0`);
+//! - `docs/screenshot-explain.svg`: a verdict explained (Enter on the Compare view);
+//! - `docs/screenshot-clusters.svg`: the Clusters view (`9`).
 //!
 //! Regenerate (the binary must be built first; the example does not build it):
 //!
@@ -49,6 +52,8 @@ fn main() {
     let mut cmd = CommandBuilder::new(&bin);
     cmd.args([
         "assets/sample-run",
+        "--base",
+        "assets/sample-base",
         "--job-names",
         "assets/sample-run/job-names.json",
     ]);
@@ -98,13 +103,44 @@ fn main() {
     send("/rerun_still_failing\r");
     wait_for(&screen, Some(3), "1/3 of 13");
     send("\r");
+    wait_for(&screen, None, "Attempts (3)");
     wait_for(&screen, None, "Attributes");
-    wait_for(&screen, None, "rerun 1/");
     settle(&screen);
     save(
         &screen,
         &out.join("screenshot-detail.svg"),
         "testscope — case detail",
+    );
+
+    // Against the base run: the Compare view, a verdict explained, the clusters.
+    send("\x1b");
+    thread::sleep(Duration::from_millis(150));
+    send("0");
+    wait_for(&screen, Some(3), " Compare");
+    wait_for(&screen, None, "new_failure");
+    settle(&screen);
+    save(
+        &screen,
+        &out.join("screenshot-compare.svg"),
+        "testscope — Compare",
+    );
+    send("\r");
+    wait_for(&screen, None, "Verdict: new_failure");
+    settle(&screen);
+    save(
+        &screen,
+        &out.join("screenshot-explain.svg"),
+        "testscope — a verdict explained",
+    );
+    send("\x1b");
+    thread::sleep(Duration::from_millis(150));
+    send("9");
+    wait_for(&screen, Some(3), " Clusters");
+    settle(&screen);
+    save(
+        &screen,
+        &out.join("screenshot-clusters.svg"),
+        "testscope — Clusters",
     );
 
     send("q");

@@ -480,6 +480,14 @@ pub fn compare_keyed(
             bc.len()
         ));
     }
+    let total: u64 = out.counts.iter().sum();
+    let apart = out.count(Verdict::Missing) + out.count(Verdict::NewTest);
+    if shared > 0 && total > 0 && apart * 2 > total {
+        out.warnings.push(format!(
+            "{apart} of {total} tests ran in only one of the two runs: are they runs of the same \
+             test suite? (test names must match to compare)"
+        ));
+    }
     let bad = |run: &LoadedRun| run.files.iter().filter(|f| f.error.is_some()).count();
     if bad(base) > 0 {
         out.warnings.push(format!(

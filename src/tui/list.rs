@@ -354,7 +354,11 @@ impl<'a> Data<'a> {
                     n(c.configs as u64),
                     Cow::Owned(self.cluster_new(c).map_or(String::new(), |n| n.to_string())),
                     Cow::Borrowed(c.members.first().map_or("", |&b| m.brief_line(b).job)),
-                    Cow::Borrowed(c.signature.as_str()),
+                    Cow::Borrowed(if c.signature.is_empty() {
+                        "(no type, message or text)"
+                    } else {
+                        c.signature.as_str()
+                    }),
                 ]
             }
             ListKind::Compare => {
