@@ -199,6 +199,49 @@ pub fn job_names(cfg: &GithubConfig, job_ids: &[i64]) -> JobNames {
     out
 }
 
+/// The latest attempt of run `run_id`: `run_attempt` of
+/// `GET <api>/repos/<owner>/<repo>/actions/runs/<id>`. One request (a run URL is opened by a
+/// person, who sees the error at once); an error says why, never with the token.
+pub fn latest_attempt(cfg: &GithubConfig, run_id: &str) -> Result<u32, String> {
+    let token = cfg
+        .token
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| "no GITHUB_TOKEN/GH_TOKEN".to_string())?;
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(cfg.timeout))
+        .user_agent(format!("testscope/{}", env!("CARGO_PKG_VERSION")))
+        .redirect_auth_headers(ureq::config::RedirectAuthHeaders::SameHost)
+        .build()
+        .new_agent();
+    let url = format!(
+        "{}/repos/{}/actions/runs/{run_id}",
+        cfg.api_url, cfg.owner_repo
+    );
+    let mut resp = agent
+        .get(&url)
+        .header("Authorization", format!("token {token}"))
+        .header("Accept", "application/vnd.github+json")
+        .header("X-GitHub-Api-Version", "2022-11-28")
+        .call()
+        .map_err(|e| format!("request failed: {e}").replace(token, "<redacted>"))?;
+    let code = resp.status().as_u16();
+    if code != 200 {
+        return Err(format!("HTTP {code} from {url}"));
+    }
+    let body = resp
+        .body_mut()
+        .read_to_vec()
+        .map_err(|e| format!("request failed: {e}"))?;
+    serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v.get("run_attempt")?.as_u64())
+        .and_then(|n| u32::try_from(n).ok())
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("{url}: no run_attempt in the response"))
+}
+
 /// Why one id has no name. Each variant renders to one warning kind (no per-id detail).
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Failure {

@@ -41,6 +41,8 @@ fn run(cli: &Cli) -> anyhow::Result<i32> {
         Cli::write_man(&mut std::io::stdout())?;
         return Ok(exit::OK);
     }
+    // A run URL in place of PATH names the run: from here on it is ids and a repository.
+    let cli = &testscope::config::resolve_run_url(cli)?;
     if cli.upload {
         headless::upload(cli)
     } else if cli.plain

@@ -643,3 +643,28 @@ fn repro_script_of_the_new_failures() {
     let all = String::from_utf8(all.stdout).unwrap();
     assert!(all.lines().count() > script.lines().count());
 }
+
+/// A run URL in place of PATH: checked against the ids given beside it, and a URL that
+/// names no run says what a run URL looks like.
+#[test]
+fn run_urls_are_checked() {
+    let url = "https://github.com/pytorch/pytorch/actions/runs/1000000001/attempts/1";
+    let out = testscope()
+        .args([url, "--workflow-run-id", "5", "--plain"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("disagree"));
+    let out = testscope()
+        .args(["https://github.com/pytorch/pytorch/pull/123", "--plain"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("expected a workflow run's URL"), "{err}");
+    let out = testscope()
+        .args([url, "--workflow-run-attempt", "2", "--plain"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

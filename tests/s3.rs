@@ -189,6 +189,34 @@ fn sample_run_round_trip_through_seaweedfs() {
         stderr(&from_s3)
     );
 
+    // The run's URL, as a browser shows it, reads the same run from the bucket.
+    let from_url = testscope_env(ACCESS_KEY, SECRET_KEY)
+        .env("AWS_ENDPOINT_URL_S3", server.endpoint())
+        .arg("--s3-path-style")
+        .arg(format!(
+            "https://github.com/pytorch/pytorch/actions/runs/{RUN}/attempts/1/?pr=1"
+        ))
+        .output()
+        .unwrap();
+    assert_exit(&from_url, 0);
+    assert_eq!(body(&from_url), body(&from_disk));
+    // Without /attempts/N and without a token: attempt 1, said on stderr.
+    let latest = testscope_env(ACCESS_KEY, SECRET_KEY)
+        .env("AWS_ENDPOINT_URL_S3", server.endpoint())
+        .arg("--s3-path-style")
+        .arg(format!(
+            "https://github.com/pytorch/pytorch/actions/runs/{RUN}"
+        ))
+        .output()
+        .unwrap();
+    assert_exit(&latest, 0);
+    assert!(
+        stderr(&latest).contains("reading attempt 1"),
+        "{}",
+        stderr(&latest)
+    );
+    assert_eq!(body(&latest), body(&from_disk));
+
     // A dry run prints the plan and writes nothing.
     let dry = testscope_with(&server.endpoint(), ACCESS_KEY, SECRET_KEY)
         .arg("--upload")

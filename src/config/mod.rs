@@ -3,6 +3,8 @@
 //! layer, as ripgrep's high-level arguments stand on its parsed flags; neither reaches into
 //! the other. Exit codes and usage errors live here too, since both front-ends end with them.
 
+pub mod run_url;
+
 use std::collections::HashMap;
 
 use anyhow::{Context, Result};
@@ -203,6 +205,18 @@ pub fn base_cli(cli: &Cli) -> Option<Cli> {
         return None;
     }
     let mut base = cli.clone();
+    if let Some(source) = &cli.base
+        && run_url::is_url(&source.to_string_lossy())
+    {
+        // A run URL: its own run and attempt, read from the artifacts bucket.
+        base.path = Some(source.clone());
+        base.reports = None;
+        base.workflow_run_id = None;
+        base.workflow_run_attempt = cli.base_attempt.clone();
+        base.base = None;
+        base.base_attempt = None;
+        return Some(base);
+    }
     if let Some(source) = &cli.base {
         base.path = Some(source.clone());
         base.reports = None;
@@ -240,4 +254,60 @@ pub fn disabled_tests(cli: &Cli) -> Result<Option<crate::triage::disabled::Disab
     let parsed = crate::triage::disabled::DisabledTests::parse(&text)
         .map_err(|e| anyhow::anyhow!("--disabled-tests {}: {e}", path.display()))?;
     Ok(Some(parsed))
+}
+
+/// The flags with a run URL in place of PATH (and of `--base`, through [`base_cli`]) turned
+/// into the run it names: run id, attempt and repository, read from the artifacts bucket.
+/// Ids given beside the URL must agree with it. Without `/attempts/N` the latest attempt is
+/// asked from GitHub when a token is at hand, else attempt 1, said on stderr.
+pub fn resolve_run_url(cli: &Cli) -> Result<Cli> {
+    let Some(path) = cli.report_path() else {
+        return Ok(cli.clone());
+    };
+    let text = path.to_string_lossy();
+    if !run_url::is_url(&text) {
+        return Ok(cli.clone());
+    }
+    let url = run_url::parse(&text).map_err(usage)?;
+    let mut out = cli.clone();
+    out.path = None;
+    out.reports = None;
+    if let Some(id) = &cli.workflow_run_id
+        && *id != url.run_id
+    {
+        return Err(usage(format!(
+            "--workflow-run-id {id} and the URL's run {} disagree",
+            url.run_id
+        )));
+    }
+    let attempt = match (&url.attempt, &cli.workflow_run_attempt) {
+        (Some(a), Some(given)) if attempt_flag(a)? != attempt_flag(given)? => {
+            return Err(usage(format!(
+                "--workflow-run-attempt {given} and the URL's attempt {a} disagree"
+            )));
+        }
+        (Some(a), _) => a.clone(),
+        (None, Some(given)) => given.clone(),
+        (None, None) => {
+            let cfg = github::GithubConfig::from_env(cli.github_api_url.clone(), &url.repo);
+            match github::latest_attempt(&cfg, &url.run_id) {
+                Ok(n) => {
+                    eprintln!("run {}: its latest attempt is {n}", url.run_id);
+                    n.to_string()
+                }
+                Err(why) => {
+                    eprintln!(
+                        "run {}: reading attempt 1 (the latest attempt is unknown: {why}; \
+                         add /attempts/N to the URL to choose)",
+                        url.run_id
+                    );
+                    "1".to_string()
+                }
+            }
+        }
+    };
+    out.workflow_run_id = Some(url.run_id);
+    out.workflow_run_attempt = Some(attempt);
+    out.artifacts_repo = url.repo;
+    Ok(out)
 }

@@ -169,7 +169,9 @@ pub fn inspect(cli: &Cli) -> Result<i32> {
     let started = Instant::now();
     config::check_triage_flags(cli)?;
     let disabled = config::disabled_tests(cli)?;
-    let base_cli = config::base_cli(cli);
+    let base_cli = config::base_cli(cli)
+        .map(|b| config::resolve_run_url(&b))
+        .transpose()?;
     let (mut run, mut base) = match &base_cli {
         Some(b) => {
             let (run, base) = load_with_base(cli, b)?;

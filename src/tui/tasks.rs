@@ -125,6 +125,7 @@ fn load_head(
 
 /// Load the base run (`--base`, `--base-attempt`) with its job names; an error says why.
 fn load_base(base: &Cli, progress: &Progress) -> Result<LoadedRun, String> {
+    let base = &config::resolve_run_url(base).map_err(|e| format!("{e:#}"))?;
     let listing = config::listing(base, &FetchProgress::default()).map_err(|e| format!("{e:#}"))?;
     let opts = config::load_options(base, &listing, false).map_err(|e| format!("{e:#}"))?;
     let opts = LoadOptions {

@@ -44,6 +44,20 @@ pub(super) fn list_screen(
             }
         }
     }
+    if app.view == View::Compare
+        && app.stack().len() == 1
+        && let Some(c) = app.model.comparison()
+    {
+        let counts: Vec<String> = crate::triage::verdict::Verdict::ALL
+            .iter()
+            .filter(|v| c.count(**v) > 0)
+            .map(|v| format!("{} {}", c.count(*v), v.name()))
+            .collect();
+        spans.push(Span::styled(
+            format!("  {}", counts.join(" · ")),
+            theme.fg(Color::Yellow),
+        ));
+    }
     if app.typing || !l.query.is_empty() {
         spans.push(Span::raw("  /"));
         spans.push(Span::styled(inert(&l.query).into_owned(), theme.matched()));
