@@ -33,15 +33,27 @@ pub fn artifact_parts(first_component: &str) -> Option<ArtifactParts> {
         .strip_prefix("test-reports-")
         .or_else(|| stem.strip_prefix("test-report-"))?;
     let stem = stem.rsplit_once('_').map_or(stem, |(s, _)| s);
-    let parts: Vec<&str> = stem.split('-').collect();
-    // <job>-<config>-<shard>-<num_shards>-<runner>: config and runner may hold dashes, so
-    // anchor on the first two numbers after the job.
+    // A `runattempt<N>` atom (artifacts of re-run attempts) says nothing about the job.
+    let parts: Vec<&str> = stem
+        .split('-')
+        .filter(|p| {
+            !p.strip_prefix("runattempt")
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .collect();
+    // [<job>-]<config>-<shard>-<num_shards>-<runner>: config and runner may hold dashes, so
+    // anchor on the first two numbers. The job part (`test`) is left out of some names.
     let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     let i =
-        (2..parts.len().saturating_sub(1)).find(|&i| numeric(parts[i]) && numeric(parts[i + 1]))?;
+        (1..parts.len().saturating_sub(1)).find(|&i| numeric(parts[i]) && numeric(parts[i + 1]))?;
+    let (job, config) = if i == 1 {
+        ("test".to_string(), parts[0].to_string())
+    } else {
+        (parts[0].to_string(), parts[1..i].join("-"))
+    };
     Some(ArtifactParts {
-        job: parts[0].to_string(),
-        config: parts[1..i].join("-"),
+        job,
+        config,
         shard: parts[i].to_string(),
         num_shards: parts[i + 1].to_string(),
         runner: parts[i + 2..].join("-"),
@@ -105,6 +117,16 @@ mod tests {
         assert_eq!(
             l("unzipped-test-reports-test-dynamo_wrapped-2-3-linux.2xlarge_").as_deref(),
             Some("test (dynamo_wrapped, 2, 3, linux.2xlarge)")
+        );
+        // Without the job part, and with a re-run attempt's atom.
+        assert_eq!(
+            l("unzipped-test-reports-default-1-3-linux.2xlarge_123").as_deref(),
+            Some("test (default, 1, 3, linux.2xlarge)")
+        );
+        assert_eq!(
+            l("unzipped-test-reports-runattempt2-test-inductor-2-4-linux.g5.4xlarge.nvidia.gpu_9")
+                .as_deref(),
+            Some("test (inductor, 2, 4, linux.g5.4xlarge.nvidia.gpu)")
         );
         assert_eq!(l("unzipped-test-reports-corpus_42"), None);
         assert_eq!(l("test"), None);

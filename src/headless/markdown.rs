@@ -38,31 +38,21 @@ fn cell(s: &str) -> String {
 }
 
 fn entry(run: &LoadedRun, c: &Compared, with_repro: bool) -> Vec<String> {
+    let jobs = c.jobs().iter().map(|j| cell(j)).collect::<Vec<_>>();
+    let notes: String = c
+        .notes()
+        .iter()
+        .map(|n| format!(" ({})", cell(n)))
+        .collect();
     let mut lines = vec![format!(
-        "- `{}` `{}{}{}` in {}{}{}",
+        "- `{}` `{}` in {}{notes}",
         cell(&c.key.config),
-        cell(&c.key.classname),
-        if c.key.classname.is_empty() { "" } else { "::" },
-        cell(&c.key.name),
-        if c.head.jobs.is_empty() {
+        cell(&c.test_id()),
+        if jobs.is_empty() {
             "(no job)".to_string()
         } else {
-            c.head
-                .jobs
-                .iter()
-                .map(|j| cell(j))
-                .collect::<Vec<_>>()
-                .join(", ")
+            jobs.join(", ")
         },
-        c.disabled
-            .as_ref()
-            .map(|d| format!(" (disabled: {})", cell(&d.url)))
-            .unwrap_or_default(),
-        if c.maybe_affected {
-            " (maybe affected: a report of the base run was unreadable)"
-        } else {
-            ""
-        }
     )];
     let brief = c
         .head

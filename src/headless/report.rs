@@ -214,28 +214,17 @@ pub fn write_comparison(
         }
         writeln!(out, "\n{}: {}", v.name(), tests.len())?;
         for t in tests {
-            let jobs = if t.head.jobs.is_empty() {
-                &t.base.jobs
-            } else {
-                &t.head.jobs
-            };
+            let notes: String = t
+                .notes()
+                .iter()
+                .map(|n| format!(" ({})", line(n)))
+                .collect();
             writeln!(
                 out,
-                "  [{}] {}{}{} ({}){}{}",
+                "  [{}] {} ({}){notes}",
                 line(&t.key.config),
-                line(&t.key.classname),
-                if t.key.classname.is_empty() { "" } else { "::" },
-                line(&t.key.name),
-                line(&jobs.join(", ")),
-                t.disabled
-                    .as_ref()
-                    .map(|d| format!(" disabled: {}", line(&d.url)))
-                    .unwrap_or_default(),
-                if t.maybe_affected {
-                    " (maybe affected: a report was unreadable in the other run)"
-                } else {
-                    ""
-                }
+                line(&t.test_id()),
+                line(&t.jobs().join(", ")),
             )?;
             let brief = t
                 .head

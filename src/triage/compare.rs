@@ -61,6 +61,38 @@ pub struct Compared {
     pub maybe_affected: bool,
 }
 
+impl Compared {
+    /// `classname::name` (the name alone when there is no class).
+    pub fn test_id(&self) -> String {
+        if self.key.classname.is_empty() {
+            self.key.name.clone()
+        } else {
+            format!("{}::{}", self.key.classname, self.key.name)
+        }
+    }
+
+    /// The jobs it ran in: this run's, else the base's (a missing test).
+    pub fn jobs(&self) -> &[String] {
+        if self.head.jobs.is_empty() {
+            &self.base.jobs
+        } else {
+            &self.head.jobs
+        }
+    }
+
+    /// What qualifies the verdict, for a reader: a disabled issue, an unreadable report.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if let Some(d) = &self.disabled {
+            notes.push(format!("disabled: {}", d.url));
+        }
+        if self.maybe_affected {
+            notes.push("maybe affected: a report was unreadable in the other run".into());
+        }
+        notes
+    }
+}
+
 /// The comparison of two runs.
 #[derive(Debug, Clone, Default)]
 pub struct Comparison {

@@ -230,11 +230,7 @@ impl App {
             }
             ListKind::Compare => {
                 let t = &m.compared()[item as usize];
-                let id = if t.key.classname.is_empty() {
-                    t.key.name.clone()
-                } else {
-                    format!("{}::{}", t.key.classname, t.key.name)
-                };
+                let id = t.test_id();
                 let lines = super::super::explain::verdict_lines(&m, t);
                 (
                     Screen::Detail(detail_screen(
