@@ -143,6 +143,12 @@ pub struct Cli {
     #[arg(long)]
     pub s3_path_style: bool,
 
+    /// Read the run from S3 without signing requests (a public bucket), as `aws s3
+    /// --no-sign-request`; reads go unsigned anyway when no credentials are found. Uploads
+    /// are never unsigned.
+    #[arg(long)]
+    pub no_sign_request: bool,
+
     /// Seconds one S3 request may take (sending the body included) before it is retried.
     #[arg(long, value_name = "SECS", default_value_t = 120,
           value_parser = clap::value_parser!(u64).range(1..))]
@@ -229,13 +235,28 @@ impl Cli {
         self.path.as_ref().or(self.reports.as_ref())
     }
 
-    /// How to reach S3; credentials and region come from the AWS chain.
+    /// How to reach S3 to upload; credentials and region come from the AWS chain, and
+    /// without credentials there is no upload.
     pub fn s3_settings(&self) -> crate::s3_client::S3Settings {
         crate::s3_client::S3Settings {
             endpoint: self.s3_endpoint.clone(),
             path_style: self.s3_path_style,
             timeout: std::time::Duration::from_secs(self.s3_timeout),
             ..crate::s3_client::S3Settings::default()
+        }
+    }
+
+    /// How to reach S3 to read a run: unsigned with `--no-sign-request`, or when the AWS
+    /// chain finds no credentials (public buckets).
+    pub fn s3_read_settings(&self) -> crate::s3_client::S3Settings {
+        use crate::s3_client::Unsigned;
+        crate::s3_client::S3Settings {
+            unsigned: if self.no_sign_request {
+                Unsigned::Always
+            } else {
+                Unsigned::WithoutCredentials
+            },
+            ..self.s3_settings()
         }
     }
 

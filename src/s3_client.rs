@@ -8,6 +8,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
+use aws_sdk_s3::config::ProvideCredentials;
 use aws_sdk_s3::config::timeout::TimeoutConfig;
 use aws_sdk_s3::config::{
     Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
@@ -32,6 +33,19 @@ pub struct S3Settings {
     /// Fixed credentials instead of the default chain (library callers and tests; the command
     /// line always uses the chain).
     pub credentials: Option<Credentials>,
+    /// When requests may go unsigned (anonymous, as `aws s3 --no-sign-request`).
+    pub unsigned: Unsigned,
+}
+
+/// When requests may go unsigned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unsigned {
+    /// Never: without credentials, connecting is an error (uploads are never anonymous).
+    Never,
+    /// When the credential chain finds nothing (reading a public bucket).
+    WithoutCredentials,
+    /// Always (`--no-sign-request`).
+    Always,
 }
 
 impl Default for S3Settings {
@@ -42,9 +56,20 @@ impl Default for S3Settings {
             timeout: Duration::from_secs(120),
             region: None,
             credentials: None,
+            unsigned: Unsigned::Never,
         }
     }
 }
+
+/// Said when an upload finds no credentials.
+pub const NO_CREDENTIALS: &str = "no AWS credentials found, and uploads are never sent \
+    unsigned: give credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or \
+    a role), or write to a folder with --out-dir";
+
+/// Said when an unsigned request is refused.
+pub const NOT_PUBLIC: &str = "the bucket does not allow anonymous reads (no AWS credentials \
+    were found, so requests went unsigned): give credentials (AWS_ACCESS_KEY_ID and \
+    AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or a role)";
 
 /// The region when nothing configures one: the reference's boto3 resources work there too.
 const FALLBACK_REGION: &str = "us-east-1";
@@ -55,6 +80,8 @@ pub struct S3 {
     client: aws_sdk_s3::Client,
     runtime: tokio::runtime::Runtime,
     endpoint: String,
+    /// Requests go unsigned.
+    anonymous: bool,
 }
 
 impl std::fmt::Debug for S3 {
@@ -97,7 +124,28 @@ impl S3 {
         if let Some(creds) = &settings.credentials {
             loader = loader.credentials_provider(creds.clone());
         }
+        let mut anonymous = settings.unsigned == Unsigned::Always && settings.credentials.is_none();
+        if anonymous {
+            loader = loader.no_credentials();
+        }
         let mut sdk = runtime.block_on(loader.load());
+        if !anonymous {
+            // Ask the chain now: a public bucket is read without credentials, an upload is
+            // refused before anything is read.
+            let found = match sdk.credentials_provider() {
+                Some(p) => runtime.block_on(p.provide_credentials()).is_ok(),
+                None => false,
+            };
+            if !found {
+                if settings.unsigned == Unsigned::Never {
+                    return Err(NO_CREDENTIALS.to_string());
+                }
+                let mut unsigned = sdk.into_builder();
+                unsigned.set_credentials_provider(None);
+                sdk = unsigned.build();
+                anonymous = true;
+            }
+        }
         if sdk.region().is_none() {
             sdk = sdk
                 .into_builder()
@@ -139,11 +187,17 @@ impl S3 {
             client: aws_sdk_s3::Client::from_conf(conf.build()),
             runtime,
             endpoint,
+            anonymous,
         })
     }
 
     pub fn client(&self) -> &aws_sdk_s3::Client {
         &self.client
+    }
+
+    /// Whether requests go unsigned (no credentials were found, or `--no-sign-request`).
+    pub fn is_anonymous(&self) -> bool {
+        self.anonymous
     }
 
     /// Where requests go, for messages: the endpoint URL, or `AWS S3 in <region>`.

@@ -645,3 +645,81 @@ fn endpoint_must_be_an_http_url() {
         stderr(&out)
     );
 }
+
+/// The plain report's body (after its first line, which names the source).
+fn report_body(o: &Output) -> String {
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    text.split_once('\n')
+        .map(|(_, rest)| rest.to_string())
+        .unwrap()
+}
+
+/// A public artifacts bucket is read without credentials (unsigned, as `aws s3
+/// --no-sign-request`); `--no-sign-request` forces it; an upload without credentials fails
+/// before reading anything; a bucket that refuses anonymous reads says so.
+#[test]
+fn public_buckets_are_read_without_credentials() {
+    let server = Seaweed::start_public(&[ARTIFACTS, STATS], ARTIFACTS);
+    let s3 = server.client();
+    let run = sample_run();
+    fill_bucket(&s3, run.path());
+    let from_disk = testscope_env(ACCESS_KEY, SECRET_KEY)
+        .arg(run.path())
+        .args(&SEED_FLAGS[..4])
+        .output()
+        .unwrap();
+    assert_exit(&from_disk, 0);
+    let anonymous = || {
+        let mut c = testscope_env("", "");
+        c.env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .args(["--s3-endpoint", &server.endpoint(), "--s3-path-style"]);
+        c
+    };
+    let anon = anonymous().args(&SEED_FLAGS[..4]).output().unwrap();
+    assert_exit(&anon, 0);
+    assert_eq!(report_body(&anon), report_body(&from_disk));
+    assert!(stderr(&anon).contains("unsigned"), "{}", stderr(&anon));
+
+    // Forced: wrong credentials are not even sent.
+    let forced = testscope_with(&server.endpoint(), "wrong", "wrong")
+        .arg("--no-sign-request")
+        .args(&SEED_FLAGS[..4])
+        .output()
+        .unwrap();
+    assert_exit(&forced, 0);
+    assert_eq!(report_body(&forced), report_body(&from_disk));
+
+    // Uploads are never unsigned: refused before anything is read or written.
+    let upload = anonymous()
+        .arg("--upload")
+        .args(SEED_FLAGS)
+        .arg("--job-names")
+        .arg(run.path().join("job-names.json"))
+        .output()
+        .unwrap();
+    assert_exit(&upload, 1);
+    assert!(
+        stderr(&upload).contains("no AWS credentials found"),
+        "{}",
+        stderr(&upload)
+    );
+    assert!(!stderr(&upload).contains("fetched"), "{}", stderr(&upload));
+    let listed = s3
+        .block_on(s3.client().list_objects_v2().bucket(STATS).send())
+        .unwrap();
+    assert_eq!(listed.key_count().unwrap_or(0), 0, "nothing written");
+
+    // A bucket that is not public: refused, and said why.
+    let private = anonymous()
+        .args(["--artifacts-bucket", STATS])
+        .args(&SEED_FLAGS[..4])
+        .output()
+        .unwrap();
+    assert_exit(&private, 1);
+    assert!(
+        stderr(&private).contains("does not allow anonymous reads"),
+        "{}",
+        stderr(&private)
+    );
+}

@@ -5,7 +5,7 @@
 use std::io::Read;
 
 use libfuzzer_sys::fuzz_target;
-use testscope::upload::quick::Level1Deflate;
+use testscope::codec::deflate::Level1Deflate;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&cut, raw)) = data.split_first() else {

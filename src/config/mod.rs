@@ -73,7 +73,7 @@ pub fn report_source(cli: &Cli) -> Result<ReportSource> {
     };
     // The reference formats the int argparse parsed into the prefix ("01" reads ".../1/").
     let attempt = attempt_flag(attempt_text)?;
-    let s3 = S3::connect(&cli.s3_settings()).map_err(|e| anyhow::anyhow!("S3: {e}"))?;
+    let s3 = S3::connect(&cli.s3_read_settings()).map_err(|e| anyhow::anyhow!("S3: {e}"))?;
     let spec = S3Spec {
         bucket: cli.artifacts_bucket.clone(),
         artifacts_repo: cli.artifacts_repo.clone(),

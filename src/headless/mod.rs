@@ -54,6 +54,12 @@ pub fn upload(cli: &Cli) -> Result<i32> {
         gzip_level: cli.gzip_level,
         job_names: Default::default(),
     };
+    // The sink first: an upload to S3 without credentials fails before anything is read.
+    let mut sink = if cli.dry_run {
+        None
+    } else {
+        Some(sink_for(cli)?)
+    };
     let run = load_from_cli(cli, true, ctx.uploads_test_run())?;
     let ctx = UploadContext {
         attempt: run.attempt,
@@ -95,7 +101,10 @@ pub fn upload(cli: &Cli) -> Result<i32> {
         return Ok(exit::OK);
     }
     // --out-dir writes to a folder; otherwise the objects go where PyTorch's script puts them: S3.
-    let mut sink = sink_for(cli)?;
+    let mut sink = match sink.take() {
+        Some(s) => s,
+        None => sink_for(cli)?,
+    };
     // The first objects are written (or uploaded) while additional_info is computed; a
     // failed write stops the writing, not the planning, whose objects are then not written.
     let (objects, outcome) = std::thread::scope(|s| {

@@ -161,7 +161,20 @@ fn load_shown(work: Vec<(Listing, LoadOptions)>) -> Vec<LoadedRun> {
 pub fn listing_shown(cli: &Cli) -> Result<Listing> {
     match config::report_source(cli)? {
         ReportSource::Local(spec) => Ok(discover(&spec)?),
-        ReportSource::Bucket { s3, spec } => fetch_shown(&s3, &spec),
+        ReportSource::Bucket { s3, spec } => {
+            if s3.is_anonymous() {
+                eprintln!(
+                    "{}: reading s3://{} unsigned, as `aws s3 --no-sign-request`",
+                    if cli.no_sign_request {
+                        "--no-sign-request"
+                    } else {
+                        "no AWS credentials found"
+                    },
+                    spec.bucket
+                );
+            }
+            fetch_shown(&s3, &spec)
+        }
     }
 }
 

@@ -85,9 +85,15 @@ pub fn discover(s3: &S3, spec: &S3Spec, progress: &FetchProgress) -> Result<List
     let artifacts = s3
         .block_on(list_artifacts(s3, &spec.bucket, &prefix, progress))
         .map_err(|message| {
+            let refused = message.contains("(HTTP 403)");
             SourceError::Other(format!(
-                "cannot list {location} (endpoint {}): {message}",
-                s3.endpoint()
+                "cannot list {location} (endpoint {}): {message}{}",
+                s3.endpoint(),
+                if refused && s3.is_anonymous() {
+                    format!("; {}", crate::s3_client::NOT_PUBLIC)
+                } else {
+                    String::new()
+                }
             ))
         })?;
     progress

@@ -240,16 +240,32 @@ impl SeaweedPorts {
 impl Seaweed {
     /// Start a fresh server with the buckets given, ready for requests.
     pub fn start(buckets: &[&str]) -> Seaweed {
+        Self::start_with(buckets, None)
+    }
+
+    /// [`Seaweed::start`] with `public` readable and listable by anonymous requests.
+    pub fn start_public(buckets: &[&str], public: &str) -> Seaweed {
+        Self::start_with(buckets, Some(public))
+    }
+
+    fn start_with(buckets: &[&str], public: Option<&str>) -> Seaweed {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::create_dir_all(dir.path().join("data")).unwrap();
+        let mut identities = vec![serde_json::json!({
+            "name": "ci",
+            "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
+            "actions": ["Admin", "Read", "List", "Tagging", "Write"],
+        })];
+        if let Some(bucket) = public {
+            // SeaweedFS's name for unsigned requests.
+            identities.push(serde_json::json!({
+                "name": "anonymous",
+                "actions": [format!("Read:{bucket}"), format!("List:{bucket}")],
+            }));
+        }
         std::fs::write(
             dir.path().join("s3.json"),
-            serde_json::json!({"identities": [{
-                "name": "ci",
-                "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
-                "actions": ["Admin", "Read", "List", "Tagging", "Write"],
-            }]})
-            .to_string(),
+            serde_json::json!({ "identities": identities }).to_string(),
         )
         .unwrap();
         let mut server = Seaweed {
