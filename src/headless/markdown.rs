@@ -7,7 +7,7 @@
 use crate::run::LoadedRun;
 use crate::sanitize::line;
 use crate::triage::compare::Compared;
-use crate::triage::summary::{Triage, brief_of_row, is_new, repro_of};
+use crate::triage::summary::{Triage, is_new, repro_of};
 use crate::triage::verdict::Verdict;
 
 /// GitHub's limit for a comment body, in characters.
@@ -54,12 +54,7 @@ fn entry(run: &LoadedRun, c: &Compared, with_repro: bool) -> Vec<String> {
             jobs.join(", ")
         },
     )];
-    let brief = c
-        .head
-        .row
-        .and_then(|r| brief_of_row(run, r))
-        .map(|i| &run.notable[i]);
-    if let Some(b) = brief {
+    if let Some(b) = c.head_brief(run) {
         if !b.message.is_empty() {
             lines.push(format!("  > {}", cell(&b.message)));
         }

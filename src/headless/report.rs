@@ -193,7 +193,7 @@ pub fn write_comparison(
     run: &LoadedRun,
     triage: &Triage,
 ) -> std::io::Result<()> {
-    use crate::triage::summary::{brief_of_row, repro_of};
+    use crate::triage::summary::repro_of;
     use crate::triage::verdict::Verdict;
     let Some(c) = &triage.comparison else {
         return Ok(());
@@ -226,12 +226,7 @@ pub fn write_comparison(
                 line(&t.test_id()),
                 line(&t.jobs().join(", ")),
             )?;
-            let brief = t
-                .head
-                .row
-                .and_then(|r| brief_of_row(run, r))
-                .map(|i| &run.notable[i]);
-            if let Some(b) = brief {
+            if let Some(b) = t.head_brief(run) {
                 if !b.message.is_empty() {
                     writeln!(out, "      {}", line(&b.message))?;
                 }

@@ -80,6 +80,12 @@ impl Compared {
         }
     }
 
+    /// This run's failed or retried case that stands for the test, if it has one.
+    pub fn head_brief<'r>(&self, run: &'r LoadedRun) -> Option<&'r crate::run::CaseBrief> {
+        let i = super::summary::brief_of_row(run, self.head.row?)?;
+        run.notable.get(i)
+    }
+
     /// What qualifies the verdict, for a reader: a disabled issue, an unreadable report.
     pub fn notes(&self) -> Vec<String> {
         let mut notes = Vec::new();
