@@ -84,7 +84,11 @@ pub fn load_with_base(cli: &Cli, base: &Cli) -> Result<(LoadedRun, LoadedRun)> {
     let listing = listing_shown(cli)?;
     let base_listing = listing_shown(base).context("the base run (--base, --base-attempt)")?;
     let opts = run_options(cli, &listing, false, false)?;
-    let base_opts = run_options(base, &base_listing, false, false)?;
+    // The base's failures are compared, not clustered: no signatures to make there.
+    let base_opts = LoadOptions {
+        brief_hook: None,
+        ..run_options(base, &base_listing, false, false)?
+    };
     let mut runs = load_shown(vec![(listing, opts), (base_listing, base_opts)]);
     let base_run = runs.pop().expect("two runs");
     Ok((runs.pop().expect("two runs"), base_run))

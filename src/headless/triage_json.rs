@@ -171,6 +171,47 @@ fn array<T>(
     out.write_all(&buf)
 }
 
+/// [`array`] of a slice, its elements written on every core (each into a buffer of its
+/// own), then in order.
+fn array_par<T: Sync>(
+    out: &mut dyn Write,
+    items: &[T],
+    write: impl Fn(&mut Vec<u8>, &T) + Sync,
+) -> std::io::Result<()> {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let chunk = items.len().div_ceil(threads).max(1024);
+    let parts: Vec<Vec<u8>> = std::thread::scope(|s| {
+        let workers: Vec<_> = items
+            .chunks(chunk)
+            .enumerate()
+            .map(|(c, slice)| {
+                let write = &write;
+                s.spawn(move || {
+                    let mut buf = Vec::with_capacity(slice.len() * 512);
+                    for (n, item) in slice.iter().enumerate() {
+                        buf.extend_from_slice(if c == 0 && n == 0 {
+                            b"\n    "
+                        } else {
+                            b",\n    "
+                        });
+                        write(&mut buf, item);
+                    }
+                    buf
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("writing JSON does not panic"))
+            .collect()
+    });
+    out.write_all(b"[")?;
+    for part in parts {
+        out.write_all(&part)?;
+    }
+    out.write_all(b"\n  ]")
+}
+
 /// Write the `--json` parts of triage as members of the enclosing object (each preceded by
 /// a comma): `compare` (with a base), `clusters`, `failed` and `attempt_dialects`.
 pub fn write_parts(
@@ -202,7 +243,7 @@ pub fn write_parts(
         // The small members, then `tests` streamed into the same object.
         out.write_all(b",\n  \"compare\": ")?;
         out.write_all(&buf)?;
-        array(out, c.tests.iter(), |b, x| compared(b, head, base, t, x))?;
+        array_par(out, &c.tests, |b, x| compared(b, head, base, t, x))?;
         out.write_all(b"}")?;
     }
     let new_in = |members: &[u32]| -> Option<u64> {

@@ -379,6 +379,125 @@ fn state_of(run: &LoadedRun, rows: &[(u64, u32)]) -> State {
     acc.state()
 }
 
+/// What the walk over both runs' keys needs.
+struct Walk<'a> {
+    head: &'a LoadedRun,
+    h: &'a Keyed,
+    base: &'a LoadedRun,
+    b: &'a Keyed,
+    disabled: Option<&'a DisabledTests>,
+    head_bad: &'a std::collections::HashSet<(String, String)>,
+    base_bad: &'a std::collections::HashSet<(String, String)>,
+}
+
+/// What one stretch of the key space gave.
+#[derive(Default)]
+struct Part {
+    counts: [u64; 8],
+    /// Head rows whose verdict is not `unchanged`.
+    rows: Vec<(u32, u8)>,
+    tests: Vec<Compared>,
+}
+
+impl Walk<'_> {
+    /// Walk `hp` and `bp` (both runs' keyed cases in one stretch of the key space) together.
+    fn walk(&self, hp: &[(u64, u32)], bp: &[(u64, u32)]) -> Part {
+        let (head, h, base, b) = (self.head, self.h, self.base, self.b);
+        let mut out = Part::default();
+        let (mut i, mut j) = (0, 0);
+        let run_end = |pairs: &[(u64, u32)], at: usize| {
+            let key = pairs[at].0;
+            at + pairs[at..].iter().take_while(|p| p.0 == key).count()
+        };
+        while i < hp.len() || j < bp.len() {
+            let hk = hp.get(i).map(|p| p.0);
+            let bk = bp.get(j).map(|p| p.0);
+            let (h_rows, b_rows) = match (hk, bk) {
+                (Some(x), Some(y)) if x == y => {
+                    let (ie, je) = (run_end(hp, i), run_end(bp, j));
+                    let r = (&hp[i..ie], &bp[j..je]);
+                    (i, j) = (ie, je);
+                    r
+                }
+                (Some(x), by) if by.is_none_or(|y| x < y) => {
+                    let ie = run_end(hp, i);
+                    let r = (&hp[i..ie], &bp[0..0]);
+                    i = ie;
+                    r
+                }
+                _ => {
+                    let je = run_end(bp, j);
+                    let r = (&hp[0..0], &bp[j..je]);
+                    j = je;
+                    r
+                }
+            };
+            let state = |run, rows: &[(u64, u32)]| {
+                if rows.is_empty() {
+                    State::Absent
+                } else {
+                    state_of(run, rows)
+                }
+            };
+            let verdict = Verdict::of(state(head, h_rows), state(base, b_rows));
+            out.counts[verdict as usize] += 1;
+            if verdict != Verdict::Unchanged {
+                out.rows
+                    .extend(h_rows.iter().map(|&(_, row)| (row, verdict as u8)));
+            }
+            if matches!(verdict, Verdict::Unchanged | Verdict::NewTest) {
+                continue;
+            }
+            let side_of = |run, keyed, rows: &[(u64, u32)]| {
+                if rows.is_empty() {
+                    Side::absent()
+                } else {
+                    side(run, keyed, rows)
+                }
+            };
+            let (hs, bs) = (side_of(head, h, h_rows), side_of(base, b, b_rows));
+            let key = match h_rows.first() {
+                Some(&(_, row)) => test_key(head, h, row),
+                None => test_key(base, b, b_rows[0].1),
+            };
+            let place = (key.config.clone(), key.invoking_file.clone());
+            let maybe_affected = if h_rows.is_empty() {
+                self.head_bad.contains(&place)
+            } else {
+                self.base_bad.contains(&place)
+            };
+            let disabled = self.disabled.and_then(|d| {
+                let jobs = if hs.jobs.is_empty() {
+                    &bs.jobs
+                } else {
+                    &hs.jobs
+                };
+                let mut found = None;
+                for job in jobs
+                    .iter()
+                    .map(String::as_str)
+                    .chain(jobs.is_empty().then_some(""))
+                {
+                    if let Some(hit) = d.lookup(&key.classname, &key.name, job) {
+                        found = Some(hit.clone());
+                        break;
+                    }
+                }
+                found
+            });
+            out.tests.push(Compared {
+                key,
+                verdict,
+                head: hs,
+                base: bs,
+                disabled,
+                maybe_affected,
+            });
+        }
+        out
+    }
+}
+
 /// Compare `head` with `base`. `disabled` marks tests PyTorch has disabled.
 pub fn compare(head: &LoadedRun, base: &LoadedRun, disabled: Option<&DisabledTests>) -> Comparison {
     let (h, b) = std::thread::scope(|s| {
@@ -417,96 +536,35 @@ pub fn compare_keyed(
         base_description: base.description.clone(),
         ..Comparison::default()
     };
-    let (mut i, mut j) = (0, 0);
-    let run_end = |pairs: &[(u64, u32)], at: usize| {
-        let key = pairs[at].0;
-        at + pairs[at..].iter().take_while(|p| p.0 == key).count()
+    // The walk in two halves of the key space, side by side.
+    let ctx = Walk {
+        head,
+        h,
+        base,
+        b,
+        disabled,
+        head_bad: &head_bad,
+        base_bad: &base_bad,
     };
-    while i < h.pairs.len() || j < b.pairs.len() {
-        let hk = h.pairs.get(i).map(|p| p.0);
-        let bk = b.pairs.get(j).map(|p| p.0);
-        let (h_rows, b_rows) = match (hk, bk) {
-            (Some(x), Some(y)) if x == y => {
-                let (ie, je) = (run_end(&h.pairs, i), run_end(&b.pairs, j));
-                let r = (&h.pairs[i..ie], &b.pairs[j..je]);
-                (i, j) = (ie, je);
-                r
-            }
-            (Some(x), by) if by.is_none_or(|y| x < y) => {
-                let ie = run_end(&h.pairs, i);
-                let r = (&h.pairs[i..ie], &b.pairs[0..0]);
-                i = ie;
-                r
-            }
-            _ => {
-                let je = run_end(&b.pairs, j);
-                let r = (&h.pairs[0..0], &b.pairs[j..je]);
-                j = je;
-                r
-            }
-        };
-        let state = |run, rows: &[(u64, u32)]| {
-            if rows.is_empty() {
-                State::Absent
-            } else {
-                state_of(run, rows)
-            }
-        };
-        let verdict = Verdict::of(state(head, h_rows), state(base, b_rows));
-        out.counts[verdict as usize] += 1;
-        if verdict != Verdict::Unchanged {
-            for &(_, row) in h_rows {
-                out.row_verdicts[row as usize] = verdict as u8;
-            }
+    let pivot = h.pairs.get(h.pairs.len() / 2).map_or(u64::MAX, |p| p.0);
+    let (hi, bi) = (
+        h.pairs.partition_point(|p| p.0 < pivot),
+        b.pairs.partition_point(|p| p.0 < pivot),
+    );
+    let parts: Vec<Part> = std::thread::scope(|s| {
+        let ctx = &ctx;
+        let upper = s.spawn(move || ctx.walk(&h.pairs[hi..], &b.pairs[bi..]));
+        let lower = ctx.walk(&h.pairs[..hi], &b.pairs[..bi]);
+        vec![lower, upper.join().expect("comparing does not panic")]
+    });
+    for part in parts {
+        for (c, n) in out.counts.iter_mut().zip(part.counts) {
+            *c += n;
         }
-        if matches!(verdict, Verdict::Unchanged | Verdict::NewTest) {
-            continue;
+        for (row, v) in part.rows {
+            out.row_verdicts[row as usize] = v;
         }
-        let side_of = |run, keyed, rows: &[(u64, u32)]| {
-            if rows.is_empty() {
-                Side::absent()
-            } else {
-                side(run, keyed, rows)
-            }
-        };
-        let (hs, bs) = (side_of(head, h, h_rows), side_of(base, b, b_rows));
-        let key = match h_rows.first() {
-            Some(&(_, row)) => test_key(head, h, row),
-            None => test_key(base, b, b_rows[0].1),
-        };
-        let place = (key.config.clone(), key.invoking_file.clone());
-        let maybe_affected = if h_rows.is_empty() {
-            head_bad.contains(&place)
-        } else {
-            base_bad.contains(&place)
-        };
-        let disabled = disabled.and_then(|d| {
-            let jobs = if hs.jobs.is_empty() {
-                &bs.jobs
-            } else {
-                &hs.jobs
-            };
-            let mut found = None;
-            for job in jobs
-                .iter()
-                .map(String::as_str)
-                .chain(jobs.is_empty().then_some(""))
-            {
-                if let Some(hit) = d.lookup(&key.classname, &key.name, job) {
-                    found = Some(hit.clone());
-                    break;
-                }
-            }
-            found
-        });
-        out.tests.push(Compared {
-            key,
-            verdict,
-            head: hs,
-            base: bs,
-            disabled,
-            maybe_affected,
-        });
+        out.tests.extend(part.tests);
     }
     out.tests
         .sort_by(|a, b| (a.verdict, &a.key).cmp(&(b.verdict, &b.key)));

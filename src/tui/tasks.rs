@@ -128,9 +128,10 @@ fn load_base(base: &Cli, progress: &Progress) -> Result<LoadedRun, String> {
     let base = &config::resolve_run_url(base).map_err(|e| format!("{e:#}"))?;
     let listing = config::listing(base, &FetchProgress::default()).map_err(|e| format!("{e:#}"))?;
     let opts = config::load_options(base, &listing, false).map_err(|e| format!("{e:#}"))?;
+    // The base's failures are compared, not clustered: no signatures to make there.
     let opts = LoadOptions {
         keep_failed: false,
-        brief_hook: Some(crate::triage::annotate_brief),
+        brief_hook: None,
         ..opts
     };
     let mut run = load::load(listing, &opts, progress);
