@@ -143,6 +143,16 @@ pub struct Cli {
     #[arg(long)]
     pub s3_path_style: bool,
 
+    /// Where a run named by its ids (or URL) is read from: the artifacts bucket (s3), or
+    /// GitHub Actions artifacts through the REST API (github; needs GITHUB_TOKEN or GH_TOKEN).
+    #[arg(long, value_name = "WHERE", default_value = "s3")]
+    pub from: From,
+
+    /// With --from github: the name prefix of report artifacts (test-jsons* are read for
+    /// td_exclusions).
+    #[arg(long, value_name = "PREFIX", default_value = "test-report")]
+    pub artifact_prefix: String,
+
     /// Read the run from S3 without signing requests (a public bucket), as `aws s3
     /// --no-sign-request`; reads go unsigned anyway when no credentials are found. Uploads
     /// are never unsigned.
@@ -193,6 +203,15 @@ fn http_url(s: &str) -> Result<String, String> {
     } else {
         Err("expected an http:// or https:// URL".to_string())
     }
+}
+
+/// Where `--from` reads a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum From {
+    /// The artifacts bucket (`--artifacts-bucket`), as PyTorch's script reads it.
+    S3,
+    /// GitHub Actions artifacts of the run (`--artifacts-repo`, `--github-api-url`).
+    Github,
 }
 
 /// What `--fail-on` fails on.

@@ -48,6 +48,7 @@ pub fn usage(message: impl Into<String>) -> anyhow::Error {
 pub enum ReportSource {
     Local(LocalSpec),
     Bucket { s3: S3, spec: S3Spec },
+    Actions(crate::source::actions::ActionsSpec),
 }
 
 /// Resolve the flags to a [`ReportSource`] (connecting to S3 when the run is read there).
@@ -73,6 +74,20 @@ pub fn report_source(cli: &Cli) -> Result<ReportSource> {
     };
     // The reference formats the int argparse parsed into the prefix ("01" reads ".../1/").
     let attempt = attempt_flag(attempt_text)?;
+    if cli.from == crate::cli::From::Github {
+        let gh = github::GithubConfig::from_env(cli.github_api_url.clone(), &cli.artifacts_repo);
+        return Ok(ReportSource::Actions(crate::source::actions::ActionsSpec {
+            api_url: gh.api_url,
+            repo: cli.artifacts_repo.clone(),
+            run_id: run_id.to_string(),
+            attempt,
+            token: gh.token,
+            report_prefix: cli.artifact_prefix.clone(),
+            zip_limits: cli.zip_limits(),
+            concurrency: 8,
+            timeout: std::time::Duration::from_secs(cli.s3_timeout),
+        }));
+    }
     let s3 = S3::connect(&cli.s3_read_settings()).map_err(|e| anyhow::anyhow!("S3: {e}"))?;
     let spec = S3Spec {
         bucket: cli.artifacts_bucket.clone(),
@@ -90,6 +105,7 @@ pub fn listing(cli: &Cli, fetch: &FetchProgress) -> Result<Listing> {
     Ok(match report_source(cli)? {
         ReportSource::Local(spec) => discover(&spec)?,
         ReportSource::Bucket { s3, spec } => bucket::discover(&s3, &spec, fetch)?,
+        ReportSource::Actions(spec) => crate::source::actions::discover(&spec, fetch)?,
     })
 }
 

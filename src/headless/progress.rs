@@ -179,16 +179,29 @@ pub fn listing_shown(cli: &Cli) -> Result<Listing> {
             }
             fetch_shown(&s3, &spec)
         }
+        ReportSource::Actions(spec) => fetch_shown_from(&spec.api_url.clone(), |progress| {
+            crate::source::actions::discover(&spec, progress)
+        }),
     }
 }
 
 /// Read the run's artifacts from the artifacts bucket, showing progress on stderr.
 fn fetch_shown(s3: &crate::s3_client::S3, spec: &bucket::S3Spec) -> Result<Listing> {
+    fetch_shown_from(s3.endpoint(), |progress| {
+        bucket::discover(s3, spec, progress)
+    })
+}
+
+/// Fetch a run's artifacts with `discover`, showing progress on stderr.
+fn fetch_shown_from(
+    endpoint: &str,
+    discover: impl FnOnce(&FetchProgress) -> Result<Listing, crate::source::SourceError> + Send,
+) -> Result<Listing> {
     let progress = &FetchProgress::default();
     let started = Instant::now();
     let done = AtomicBool::new(false);
     let listing = std::thread::scope(|s| {
-        let worker = s.spawn(waking(&done, || bucket::discover(s3, spec, progress)));
+        let worker = s.spawn(waking(&done, || discover(progress)));
         poll_progress(
             || done.load(Ordering::Acquire),
             "{spinner} [{bar:30}] {bytes}/{total_bytes} {msg} ({elapsed})",
@@ -217,7 +230,7 @@ fn fetch_shown(s3: &crate::s3_client::S3, spec: &bucket::S3Spec) -> Result<Listi
                 )
             },
         );
-        worker.join().expect("the S3 source does not panic")
+        worker.join().expect("the artifact sources do not panic")
     })?;
     eprintln!(
         "fetched {} artifacts ({} failed), {} from {} ({}) in {:.2}s",
@@ -225,7 +238,7 @@ fn fetch_shown(s3: &crate::s3_client::S3, spec: &bucket::S3Spec) -> Result<Listi
         progress.objects_failed.load(Ordering::Relaxed),
         human_bytes(progress.bytes_done.load(Ordering::Relaxed)),
         line(&listing.description),
-        line(s3.endpoint()),
+        line(endpoint),
         started.elapsed().as_secs_f64()
     );
     Ok(listing)

@@ -4,6 +4,8 @@
 //! another producer of the same [`ReportFile`]s.
 
 #[cfg(feature = "net")]
+pub mod actions;
+#[cfg(feature = "net")]
 pub mod bucket;
 pub mod local;
 pub mod zipped;

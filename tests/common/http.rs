@@ -39,6 +39,12 @@ pub enum Reply {
     },
     /// Accept, read the request, never answer (the stream is held until the server drops).
     Hang,
+    /// A binary body (an archive).
+    Bytes {
+        status: u16,
+        headers: Vec<(&'static str, String)>,
+        body: Vec<u8>,
+    },
 }
 
 pub fn json(status: u16, body: &str) -> Reply {
@@ -182,6 +188,24 @@ fn serve(mut stream: TcpStream, st: &State, handler: &Handler) {
             out.push_str("\r\n");
             out.push_str(&body);
             let _ = stream.write_all(out.as_bytes());
+            let _ = stream.flush();
+        }
+        Reply::Bytes {
+            status,
+            headers,
+            body,
+        } => {
+            let mut out = format!(
+                "HTTP/1.1 {status} Scripted\r\nContent-Type: application/zip\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n",
+                body.len()
+            );
+            for (k, v) in headers {
+                out.push_str(&format!("{k}: {v}\r\n"));
+            }
+            out.push_str("\r\n");
+            let _ = stream.write_all(out.as_bytes());
+            let _ = stream.write_all(&body);
             let _ = stream.flush();
         }
     }
