@@ -153,6 +153,19 @@ pub struct Cli {
     #[arg(long, value_name = "PREFIX", default_value = "test-report")]
     pub artifact_prefix: String,
 
+    /// Where downloaded archives are kept, so a run opened again downloads nothing (default:
+    /// $XDG_CACHE_HOME/testscope, else ~/.cache/testscope).
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Keep no downloaded archive.
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Largest size of the download cache, in GiB; the runs used longest ago go first.
+    #[arg(long, value_name = "GIB", default_value_t = 20)]
+    pub cache_max_gib: u64,
+
     /// Read the run from S3 without signing requests (a public bucket), as `aws s3
     /// --no-sign-request`; reads go unsigned anyway when no credentials are found. Uploads
     /// are never unsigned.

@@ -67,6 +67,10 @@ fn github(zips: &[(String, Vec<u8>)]) -> GitHub {
             (format!("/blob/{name}"), served)
         })
         .collect();
+    let sizes: HashMap<String, usize> = blobs
+        .iter()
+        .map(|(path, b)| (path.trim_start_matches("/blob/").to_string(), b.len()))
+        .collect();
     let storage = Arc::new(Server::start(move |req, _| match blobs.get(&req.path) {
         Some(b) => Reply::Bytes {
             status: 200,
@@ -85,7 +89,7 @@ fn github(zips: &[(String, Vec<u8>)]) -> GitHub {
         let artifact = |name: &str, expired: bool, host: &str| {
             serde_json::json!({
                 "name": name,
-                "size_in_bytes": 1000,
+                "size_in_bytes": sizes.get(name).copied().unwrap_or(1000),
                 "expired": expired,
                 "archive_download_url": format!("{host}/download/{name}"),
             })
@@ -323,4 +327,33 @@ fn rate_limits_are_honoured_and_403_explained() {
         err.contains("HTTP 403") && err.contains("Actions read access"),
         "{err}"
     );
+}
+
+/// Archives fetched once are kept: the run opened again fetches none from the storage host.
+#[test]
+fn archives_come_from_the_download_cache_the_second_time() {
+    let (_run, zips) = sample_zips();
+    let gh = github(&zips);
+    let cache = tempfile::tempdir().unwrap();
+    let open = || {
+        let out = from_github(&gh.api.url())
+            .arg("--cache-dir")
+            .arg(cache.path())
+            .arg("--plain")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    let first = open();
+    assert_eq!(gh.storage.count(), 6);
+    let second = open();
+    assert_eq!(gh.storage.count(), 6, "nothing downloaded again");
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(err.contains("6 from the download cache"), "{err}");
+    assert_eq!(first.stdout, second.stdout);
 }

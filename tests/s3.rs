@@ -125,6 +125,7 @@ fn s3_spec(bucket: &str) -> S3Spec {
         run_id: RUN.into(),
         attempt: 1,
         zip_limits: ZipLimits::default(),
+        cache: None,
         concurrency: 8,
     }
 }
@@ -722,4 +723,75 @@ fn public_buckets_are_read_without_credentials() {
         "{}",
         stderr(&private)
     );
+}
+
+/// Downloaded archives are kept: the same run opened again downloads nothing and reads the
+/// same; a cached archive that no longer matches (truncated) is fetched again.
+#[test]
+fn a_run_opened_again_comes_from_the_download_cache() {
+    let server = Seaweed::start(&[ARTIFACTS, STATS]);
+    let s3 = server.client();
+    let run = sample_run();
+    fill_bucket(&s3, run.path());
+    let cache = tempfile::tempdir().unwrap();
+    let open = || {
+        testscope_with(&server.endpoint(), ACCESS_KEY, SECRET_KEY)
+            .arg("--cache-dir")
+            .arg(cache.path())
+            .args(&SEED_FLAGS[..4])
+            .output()
+            .unwrap()
+    };
+    let first = open();
+    assert_exit(&first, 0);
+    assert!(
+        !stderr(&first).contains("download cache"),
+        "{}",
+        stderr(&first)
+    );
+    let second = open();
+    assert_exit(&second, 0);
+    assert!(
+        stderr(&second).contains("6 from the download cache"),
+        "{}",
+        stderr(&second)
+    );
+    assert_eq!(report_body(&second), report_body(&first));
+    // Truncate one cached archive: it no longer matches, and is fetched again.
+    let dir = cache
+        .path()
+        .join(format!("s3_{ARTIFACTS}/pytorch/pytorch/{RUN}/1"));
+    let victim = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".zip"))
+        .unwrap();
+    let len = std::fs::metadata(&victim).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&victim)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+    let third = open();
+    assert_exit(&third, 0);
+    assert!(
+        stderr(&third).contains("5 from the download cache"),
+        "{}",
+        stderr(&third)
+    );
+    assert_eq!(report_body(&third), report_body(&first));
+    assert_eq!(
+        std::fs::metadata(&victim).unwrap().len(),
+        len,
+        "fetched again, whole"
+    );
+    // --no-cache keeps nothing and reads nothing kept.
+    let none = testscope_with(&server.endpoint(), ACCESS_KEY, SECRET_KEY)
+        .arg("--no-cache")
+        .args(&SEED_FLAGS[..4])
+        .output()
+        .unwrap();
+    assert_exit(&none, 0);
+    assert!(!stderr(&none).contains("download cache"));
 }

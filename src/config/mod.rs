@@ -86,6 +86,7 @@ pub fn report_source(cli: &Cli) -> Result<ReportSource> {
             zip_limits: cli.zip_limits(),
             concurrency: 8,
             timeout: std::time::Duration::from_secs(cli.s3_timeout),
+            cache: cache(cli),
         }));
     }
     let s3 = S3::connect(&cli.s3_read_settings()).map_err(|e| anyhow::anyhow!("S3: {e}"))?;
@@ -96,6 +97,7 @@ pub fn report_source(cli: &Cli) -> Result<ReportSource> {
         attempt,
         zip_limits: cli.zip_limits(),
         concurrency: bucket::DEFAULT_CONCURRENCY,
+        cache: cache(cli),
     };
     Ok(ReportSource::Bucket { s3, spec })
 }
@@ -326,4 +328,19 @@ pub fn resolve_run_url(cli: &Cli) -> Result<Cli> {
     out.workflow_run_attempt = Some(attempt);
     out.artifacts_repo = url.repo;
     Ok(out)
+}
+
+/// The download cache the flags ask for (`--cache-dir`, `--no-cache`, `--cache-max-gib`).
+pub fn cache(cli: &Cli) -> Option<crate::source::cache::Cache> {
+    if cli.no_cache {
+        return None;
+    }
+    let root = cli
+        .cache_dir
+        .clone()
+        .or_else(crate::source::cache::default_root)?;
+    Some(crate::source::cache::Cache::new(
+        root,
+        cli.cache_max_gib.saturating_mul(1 << 30),
+    ))
 }

@@ -232,10 +232,16 @@ fn fetch_shown_from(
         );
         worker.join().expect("the artifact sources do not panic")
     })?;
+    let cached = progress.objects_cached.load(Ordering::Relaxed);
     eprintln!(
-        "fetched {} artifacts ({} failed), {} from {} ({}) in {:.2}s",
+        "fetched {} artifacts ({} failed{}), {} from {} ({}) in {:.2}s",
         progress.objects_done.load(Ordering::Relaxed),
         progress.objects_failed.load(Ordering::Relaxed),
+        if cached > 0 {
+            format!(", {cached} from the download cache")
+        } else {
+            String::new()
+        },
         human_bytes(progress.bytes_done.load(Ordering::Relaxed)),
         line(&listing.description),
         line(endpoint),

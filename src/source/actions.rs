@@ -40,6 +40,8 @@ pub struct ActionsSpec {
     pub concurrency: usize,
     /// Whole-request budget.
     pub timeout: Duration,
+    /// Where downloaded archives are kept (none: `--no-cache`).
+    pub cache: Option<super::cache::Cache>,
 }
 
 /// One artifact of the run, as the API lists it.
@@ -52,7 +54,7 @@ struct Artifact {
 }
 
 /// Where a download's outcome waits for the listing to be made in order.
-type Slot = std::sync::Mutex<Option<Result<Vec<u8>, String>>>;
+type Slot = std::sync::Mutex<Option<Result<Got, String>>>;
 
 /// Said when no token is at hand.
 pub const NO_TOKEN: &str = "reading GitHub Actions artifacts needs a token: set GITHUB_TOKEN \
@@ -235,17 +237,22 @@ fn fetch(spec: &ActionsSpec, token: &str, a: &Artifact, max: u64) -> Result<Vec<
     Ok(out)
 }
 
+/// An archive in memory, or kept in the download cache.
+enum Got {
+    Memory(Vec<u8>),
+    Cached(std::path::PathBuf),
+}
+
 /// Add one downloaded archive: its reports, or the report zips it holds.
-fn add(
-    listing: &mut Listing,
-    name: &str,
-    bytes: Vec<u8>,
-    spec: &ActionsSpec,
-) -> Result<(), String> {
+fn add(listing: &mut Listing, name: &str, got: Got, spec: &ActionsSpec) -> Result<(), String> {
     let is_reports = name.starts_with(&spec.report_prefix);
     // The artifact's name is its folder as is: it has no `.zip` suffix to strip.
-    let outer = ZipSource::open(&format!("{name}.zip"), Bytes::from(bytes), spec.zip_limits)
-        .map_err(|e| e.to_string())?;
+    let zip_name = format!("{name}.zip");
+    let outer = match got {
+        Got::Memory(bytes) => ZipSource::open(&zip_name, Bytes::from(bytes), spec.zip_limits),
+        Got::Cached(path) => ZipSource::open_file(&zip_name, &path, spec.zip_limits),
+    }
+    .map_err(|e| e.to_string())?;
     let inner: Vec<usize> = outer
         .entries()
         .iter()
@@ -330,6 +337,12 @@ pub fn discover(spec: &ActionsSpec, progress: &FetchProgress) -> Result<Listing,
         .store(wanted.iter().map(|a| a.size).sum(), Ordering::Relaxed);
     progress.listed.store(true, Ordering::Relaxed);
 
+    let cached = spec.cache.as_ref().map(|c| {
+        (
+            c,
+            c.run_dir("github", &spec.repo, &spec.run_id, spec.attempt),
+        )
+    });
     let next = AtomicUsize::new(0);
     let results: Vec<Slot> = wanted.iter().map(|_| Slot::default()).collect();
     std::thread::scope(|s| {
@@ -340,17 +353,29 @@ pub fn discover(spec: &ActionsSpec, progress: &FetchProgress) -> Result<Listing,
                     let Some(a) = wanted.get(index) else {
                         break;
                     };
-                    let r = if progress.cancelled.load(Ordering::Relaxed) {
+                    let hit = cached
+                        .as_ref()
+                        .and_then(|(c, dir)| c.get(dir, &a.name, a.size, None));
+                    let r = if let Some(path) = hit {
+                        progress.objects_cached.fetch_add(1, Ordering::Relaxed);
+                        Ok(Got::Cached(path))
+                    } else if progress.cancelled.load(Ordering::Relaxed) {
                         Err("cancelled".to_string())
                     } else {
-                        fetch(spec, token, a, spec.zip_limits.max_total_bytes)
+                        fetch(spec, token, a, spec.zip_limits.max_total_bytes).map(|bytes| {
+                            if let Some((c, dir)) = &cached
+                                && bytes.len() as u64 == a.size
+                            {
+                                // A cache that cannot be written only costs a download later.
+                                let _ = c.put(dir, &a.name, &bytes, None);
+                            }
+                            Got::Memory(bytes)
+                        })
                     };
                     match &r {
-                        Ok(b) => {
+                        Ok(_) => {
                             progress.objects_done.fetch_add(1, Ordering::Relaxed);
-                            progress
-                                .bytes_done
-                                .fetch_add(b.len() as u64, Ordering::Relaxed);
+                            progress.bytes_done.fetch_add(a.size, Ordering::Relaxed);
                         }
                         Err(_) => {
                             progress.objects_failed.fetch_add(1, Ordering::Relaxed);
@@ -366,7 +391,7 @@ pub fn discover(spec: &ActionsSpec, progress: &FetchProgress) -> Result<Listing,
             .into_inner()
             .expect("no panics while held")
             .unwrap_or_else(|| Err("not fetched".into()));
-        let added = r.and_then(|bytes| add(&mut listing, &a.name, bytes, spec));
+        let added = r.and_then(|got| add(&mut listing, &a.name, got, spec));
         if let Err(message) = added {
             listing
                 .problems

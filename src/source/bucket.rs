@@ -29,6 +29,8 @@ pub struct S3Spec {
     pub zip_limits: ZipLimits,
     /// Downloads in flight at once.
     pub concurrency: usize,
+    /// Where downloaded archives are kept (none: `--no-cache`).
+    pub cache: Option<super::cache::Cache>,
 }
 
 /// The default artifacts bucket of the reference.
@@ -61,6 +63,8 @@ pub struct FetchProgress {
     pub objects_failed: AtomicU64,
     pub bytes_total: AtomicU64,
     pub bytes_done: AtomicU64,
+    /// Archives read from the download cache instead of fetched (counted in `objects_done`).
+    pub objects_cached: AtomicU64,
     /// Set by the front-end to stop starting new downloads.
     pub cancelled: AtomicBool,
 }
@@ -71,6 +75,7 @@ struct Artifact {
     key: String,
     name: String,
     size: u64,
+    etag: Option<String>,
 }
 
 /// A body that fails mid-stream is fetched again this many times in all (the SDK retries
@@ -105,7 +110,7 @@ pub fn discover(s3: &S3, spec: &S3Spec, progress: &FetchProgress) -> Result<List
     );
     progress.listed.store(true, Ordering::Relaxed);
 
-    let fetched = fetch_all(s3, &spec.bucket, &artifacts, spec.concurrency, progress);
+    let fetched = fetch_all(s3, spec, &artifacts, progress);
 
     let mut listing = Listing {
         description: location,
@@ -116,9 +121,15 @@ pub fn discover(s3: &S3, spec: &S3Spec, progress: &FetchProgress) -> Result<List
     // In key order, as the local layout adds its sorted folder entries.
     for (artifact, result) in artifacts.iter().zip(fetched) {
         let is_reports = artifact.name.starts_with(REPORT_PREFIX);
-        let opened = result.and_then(|bytes| {
-            ZipSource::open(&artifact.name, Bytes::from(bytes), spec.zip_limits)
-                .map_err(|e| e.to_string())
+        let opened = result.and_then(|got| {
+            match got {
+                Got::Memory(bytes) => {
+                    ZipSource::open(&artifact.name, Bytes::from(bytes), spec.zip_limits)
+                }
+                // Read in place, as local zips are.
+                Got::Cached(path) => ZipSource::open_file(&artifact.name, &path, spec.zip_limits),
+            }
+            .map_err(|e| e.to_string())
         });
         match opened {
             Ok(zip) => add_archive(Arc::new(zip), is_reports, &mut listing),
@@ -165,6 +176,7 @@ async fn list_artifacts(
                     key: key.to_string(),
                     name: name.to_string(),
                     size: object.size().unwrap_or(0).max(0) as u64,
+                    etag: object.e_tag().map(str::to_string),
                 });
             }
         }
@@ -176,17 +188,34 @@ async fn list_artifacts(
 }
 
 /// An artifact's bytes, or why they could not be had.
-type Fetched = Result<Vec<u8>, String>;
+type Fetched = Result<Got, String>;
+
+/// An archive in memory, or kept in the download cache.
+enum Got {
+    Memory(Vec<u8>),
+    Cached(std::path::PathBuf),
+}
 
 /// Fetch every artifact, `concurrency` at a time: each worker thread drives one download
 /// at a time on the shared runtime. Results come back in the artifacts' order.
 fn fetch_all(
     s3: &S3,
-    bucket: &str,
+    spec: &S3Spec,
     artifacts: &[Artifact],
-    concurrency: usize,
     progress: &FetchProgress,
 ) -> Vec<Fetched> {
+    let (bucket, concurrency) = (spec.bucket.as_str(), spec.concurrency);
+    let cached = spec.cache.as_ref().map(|c| {
+        (
+            c,
+            c.run_dir(
+                &format!("s3/{bucket}"),
+                &spec.artifacts_repo,
+                &spec.run_id,
+                spec.attempt,
+            ),
+        )
+    });
     let results: Vec<Mutex<Option<Fetched>>> = artifacts.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
     let workers = concurrency.clamp(1, artifacts.len().max(1));
@@ -198,10 +227,31 @@ fn fetch_all(
                     let Some(artifact) = artifacts.get(i) else {
                         break;
                     };
-                    let result = if progress.cancelled.load(Ordering::Relaxed) {
+                    let hit = cached.as_ref().and_then(|(c, dir)| {
+                        c.get(dir, &artifact.name, artifact.size, artifact.etag.as_deref())
+                    });
+                    let result = if let Some(path) = hit {
+                        progress.objects_cached.fetch_add(1, Ordering::Relaxed);
+                        progress
+                            .bytes_done
+                            .fetch_add(artifact.size, Ordering::Relaxed);
+                        Ok(Got::Cached(path))
+                    } else if progress.cancelled.load(Ordering::Relaxed) {
                         Err("cancelled".to_string())
                     } else {
                         s3.block_on(fetch_one(s3, bucket, artifact, progress))
+                            .map(|bytes| {
+                                if let Some((c, dir)) = &cached {
+                                    // A cache that cannot be written only costs a download later.
+                                    let _ = c.put(
+                                        dir,
+                                        &artifact.name,
+                                        &bytes,
+                                        artifact.etag.as_deref(),
+                                    );
+                                }
+                                Got::Memory(bytes)
+                            })
                     };
                     match &result {
                         Ok(_) => progress.objects_done.fetch_add(1, Ordering::Relaxed),

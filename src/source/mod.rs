@@ -7,6 +7,7 @@
 pub mod actions;
 #[cfg(feature = "net")]
 pub mod bucket;
+pub mod cache;
 pub mod local;
 pub mod zipped;
 

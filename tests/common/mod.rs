@@ -17,6 +17,13 @@ use testscope::upload::{PlannedObject, UploadContext, plan};
 /// decides what GitHub, Actions and S3 look like, never the environment it runs in.
 pub fn testscope_cmd() -> std::process::Command {
     let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_testscope"));
+    // A download cache of its own per command: tests never share (or leave) downloads.
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    c.env(
+        "XDG_CACHE_HOME",
+        std::env::temp_dir().join(format!("testscope-test-cache-{}-{n}", std::process::id())),
+    );
     for (var, _) in std::env::vars_os() {
         if var.to_string_lossy().starts_with("AWS_") {
             c.env_remove(&var);
