@@ -711,6 +711,37 @@ fn public_buckets_are_read_without_credentials() {
         .unwrap();
     assert_eq!(listed.key_count().unwrap_or(0), 0, "nothing written");
 
+    // The server refuses an anonymous write to the public bucket (read-only for anonymous).
+    let unsigned = S3::connect(&testscope::s3_client::S3Settings {
+        endpoint: Some(server.endpoint()),
+        path_style: true,
+        unsigned: testscope::s3_client::Unsigned::Always,
+        ..Default::default()
+    })
+    .unwrap();
+    assert!(unsigned.is_anonymous());
+    let put = unsigned.block_on(
+        unsigned
+            .client()
+            .put_object()
+            .bucket(ARTIFACTS)
+            .key("anonymous.txt")
+            .body(b"x".to_vec().into())
+            .send(),
+    );
+    assert!(put.is_err(), "an anonymous write was accepted");
+    assert!(
+        s3.block_on(
+            s3.client()
+                .head_object()
+                .bucket(ARTIFACTS)
+                .key("anonymous.txt")
+                .send()
+        )
+        .is_err(),
+        "nothing written"
+    );
+
     // A bucket that is not public: refused, and said why.
     let private = anonymous()
         .args(["--artifacts-bucket", STATS])
