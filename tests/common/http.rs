@@ -176,38 +176,39 @@ fn serve(mut stream: TcpStream, st: &State, handler: &Handler) {
             status,
             headers,
             body,
-        } => {
-            let mut out = format!(
-                "HTTP/1.1 {status} Scripted\r\nContent-Type: application/json\r\n\
-                 Content-Length: {}\r\nConnection: close\r\n",
-                body.len()
-            );
-            for (k, v) in headers {
-                out.push_str(&format!("{k}: {v}\r\n"));
-            }
-            out.push_str("\r\n");
-            out.push_str(&body);
-            let _ = stream.write_all(out.as_bytes());
-            let _ = stream.flush();
-        }
+        } => respond(
+            &mut stream,
+            status,
+            "application/json",
+            &headers,
+            body.as_bytes(),
+        ),
         Reply::Bytes {
             status,
             headers,
             body,
-        } => {
-            let mut out = format!(
-                "HTTP/1.1 {status} Scripted\r\nContent-Type: application/zip\r\n\
-                 Content-Length: {}\r\nConnection: close\r\n",
-                body.len()
-            );
-            for (k, v) in headers {
-                out.push_str(&format!("{k}: {v}\r\n"));
-            }
-            out.push_str("\r\n");
-            let _ = stream.write_all(out.as_bytes());
-            let _ = stream.write_all(&body);
-            let _ = stream.flush();
-        }
+        } => respond(&mut stream, status, "application/zip", &headers, &body),
     }
     st.in_flight.fetch_sub(1, Ordering::SeqCst);
+}
+
+fn respond(
+    stream: &mut TcpStream,
+    status: u16,
+    content_type: &str,
+    headers: &[(&'static str, String)],
+    body: &[u8],
+) {
+    let mut out = format!(
+        "HTTP/1.1 {status} Scripted\r\nContent-Type: {content_type}\r\n\
+         Content-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        out.push_str(&format!("{k}: {v}\r\n"));
+    }
+    out.push_str("\r\n");
+    let _ = stream.write_all(out.as_bytes());
+    let _ = stream.write_all(body);
+    let _ = stream.flush();
 }
