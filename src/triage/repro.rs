@@ -137,6 +137,13 @@ fn built(file: Option<&str>, classname: &str, name: &str, invoking_file: Option<
     if let Some(inv) = invoking_file.and_then(pytorch_module)
         && agrees(&inv, file.as_deref(), module)
     {
+        // The report's folder names the file (`test_c10d_nccl`); `file`, when it agrees,
+        // also has its folder under test/ (`distributed/test_c10d_nccl.py`).
+        let inv = file
+            .as_deref()
+            .map(|f| f.strip_suffix(".py").unwrap_or(f))
+            .filter(|f| f.len() > inv.len() && pytorch_module(f).is_some())
+            .map_or(inv, str::to_string);
         return match classes.last() {
             Some(class) => format!(
                 "python test/{inv}.py {}",
@@ -232,6 +239,21 @@ pub fn script(commands: impl IntoIterator<Item = String>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn built_commands_take_the_folder_from_file() {
+        assert_eq!(
+            repro_for(
+                &["AssertionError: x"],
+                Some("distributed/test_c10d_nccl.py"),
+                "ProcessGroupNCCLGroupTest",
+                "test_x",
+                Some("test_c10d_nccl"),
+            )
+            .command,
+            "python test/distributed/test_c10d_nccl.py ProcessGroupNCCLGroupTest.test_x"
+        );
+    }
 
     const FOOTER_LINE: &str =
         "This message can be suppressed by setting PYTORCH_PRINT_REPRO_ON_FAILURE=0";
