@@ -169,6 +169,7 @@ impl CaseBrief {
             "rerunError",
             "flakyFailure",
             "flakyError",
+            "skipped",
         ]
         .iter()
         .find_map(|k| case.get(k).and_then(first_message))

@@ -55,12 +55,11 @@ fn load_dir(dir: &Path) -> LoadedRun {
         zip_limits: Default::default(),
     })
     .unwrap();
-    let opts = LoadOptions {
+    let opts = testscope::triage::load_options(LoadOptions {
         keep_test_run: false,
         keep_failed: false,
-        brief_hook: Some(testscope::triage::annotate_brief),
         ..LoadOptions::default()
-    };
+    });
     load(listing, &opts, &Progress::default())
 }
 
@@ -465,4 +464,38 @@ fn sample_base_generator_is_reproducible() {
             "{name:?}"
         );
     }
+}
+
+/// Tests skipped with PyTorch's disabled-test message are listed, with their issue; other
+/// skips are not.
+#[test]
+fn tests_skipped_as_disabled_are_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    report(
+        dir.path(),
+        SHARD1,
+        "test_ops",
+        1,
+        &[
+            r#"<testcase classname="TestOps" name="test_off" time="0"><skipped type="pytest.skip" message="Test is disabled because an issue exists disabling it: https://github.com/pytorch/pytorch/issues/555 for platform(s) linux. If you're seeing this on your local machine and would like to enable this test, please make sure CI is not set and you are not using the flag --import-disabled-tests.">skipped</skipped></testcase>"#.to_string(),
+            r#"<testcase classname="TestOps" name="test_no_cuda" time="0"><skipped type="pytest.skip" message="CUDA not available">skipped</skipped></testcase>"#.to_string(),
+            pass("TestOps", "test_fine"),
+        ]
+        .concat(),
+    );
+    let run = load_dir(dir.path());
+    let t = Triage::new(&run, None, None);
+    let listed: Vec<&str> = t
+        .disabled_skips
+        .iter()
+        .map(|&i| run.notable[i as usize].name.as_str())
+        .collect();
+    assert_eq!(listed, ["test_off"]);
+    let b = &run.notable[t.disabled_skips[0] as usize];
+    assert_eq!(
+        testscope::triage::disabled::disabled_skip_url(&b.message),
+        Some("https://github.com/pytorch/pytorch/issues/555")
+    );
+    // A skipped case is neither a failure nor clustered.
+    assert!(t.clusters.clusters.is_empty());
 }

@@ -157,6 +157,7 @@ pub fn load_options(cli: &Cli, listing: &Listing, keep_test_run: bool) -> Result
         max_file_bytes: cli.max_file_mib.saturating_mul(1 << 20),
         gzip_level: cli.gzip_level,
         brief_hook: None,
+        keep_skipped: None,
     })
 }
 

@@ -142,6 +142,13 @@ pub fn comment(run: &LoadedRun, triage: &Triage, limit: usize) -> String {
         }
     }
     clusters(&mut b, triage);
+    if !triage.disabled_skips.is_empty() {
+        b.push("");
+        b.push(&format!(
+            "{} test(s) skipped as disabled by PyTorch's disabled-tests list.",
+            triage.disabled_skips.len()
+        ));
+    }
     b.out
 }
 

@@ -222,6 +222,18 @@ pub fn inspect(cli: &Cli) -> Result<i32> {
         out.write_all(repro_script(&run, &triage).as_bytes())?;
     } else {
         write_inspection(&mut out, &run)?;
+        if !triage.disabled_skips.is_empty() {
+            writeln!(
+                out,
+                "\nskipped as disabled (PyTorch's disabled tests): {}",
+                triage.disabled_skips.len()
+            )?;
+            for &i in &triage.disabled_skips {
+                let b = &run.notable[i as usize];
+                writeln!(out, "  {}::{}", line(&b.classname), line(&b.name))?;
+                writeln!(out, "      {}", line(&b.message))?;
+            }
+        }
         if triage.comparison.is_some() {
             write_comparison(&mut out, &run, &triage)?;
         }

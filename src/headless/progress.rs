@@ -87,6 +87,7 @@ pub fn load_with_base(cli: &Cli, base: &Cli) -> Result<(LoadedRun, LoadedRun)> {
     // The base's failures are compared, not clustered: no signatures to make there.
     let base_opts = LoadOptions {
         brief_hook: None,
+        keep_skipped: None,
         ..run_options(base, &base_listing, false, false)?
     };
     let mut runs = load_shown(vec![(listing, opts), (base_listing, base_opts)]);
@@ -103,7 +104,7 @@ fn run_options(
     let mut opts = config::load_options(cli, listing, keep_test_run)?;
     opts.keep_failed = uploads;
     if !uploads {
-        opts.brief_hook = Some(crate::triage::annotate_brief);
+        opts = crate::triage::load_options(opts);
     }
     if listing.reports.is_empty() {
         eprintln!(

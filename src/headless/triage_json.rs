@@ -213,7 +213,8 @@ fn array_par<T: Sync>(
 }
 
 /// Write the `--json` parts of triage as members of the enclosing object (each preceded by
-/// a comma): `compare` (with a base), `clusters`, `failed` and `attempt_dialects`.
+/// a comma): `compare` (with a base), `clusters`, `failed`, `disabled_skips` and
+/// `attempt_dialects`.
 pub fn write_parts(
     out: &mut dyn Write,
     head: &LoadedRun,
@@ -328,6 +329,21 @@ pub fn write_parts(
     o.num("repeated_testcase", d.repeated);
     o.num("another_report", d.another_report);
     o.end();
+    out.write_all(b",\n  \"disabled_skips\": ")?;
+    array(out, t.disabled_skips.iter(), |buf, &i| {
+        let b = &head.notable[i as usize];
+        let mut o = Obj::new(buf);
+        o.str("job_id", &job_text(head, b.file_index));
+        o.str("config", &config_of_file(head, b.file_index));
+        o.str("invoking_file", invoking_of(head, b.file_index));
+        o.str("classname", &b.classname);
+        o.str("name", &b.name);
+        o.opt_str(
+            "issue",
+            crate::triage::disabled::disabled_skip_url(&b.message),
+        );
+        o.end();
+    })?;
     out.write_all(b",\n  \"attempt_dialects\": ")?;
     out.write_all(&buf)
 }

@@ -84,6 +84,7 @@ fn parse_file_into(
         notable: Vec::new(),
         unique_base: (index as u64) << 32,
         brief_hook: opts.brief_hook,
+        keep_skipped: opts.keep_skipped,
     };
     // Cases stay unenriched: only their JSON lines need the four keys.
     parse_cases_each(&scratch.xml, &mut |case| match case {
@@ -124,6 +125,7 @@ struct CaseCollector<'a> {
     notable: Vec<CaseBrief>,
     unique_base: u64,
     brief_hook: Option<super::BriefHook>,
+    keep_skipped: Option<fn(&str) -> bool>,
 }
 
 impl CaseCollector<'_> {
@@ -150,7 +152,17 @@ impl CaseCollector<'_> {
         if flags.failed() {
             self.failed_docs += 1;
         }
-        if flags.failed() || flags.retried() {
+        let kept_skip = !flags.failed()
+            && flags.skipped
+            && self
+                .keep_skipped
+                .is_some_and(|keep| match case.field("skipped") {
+                    Some(ValueRef::Other(Value::Object(o))) => {
+                        o.get("message").and_then(|m| m.as_str()).is_some_and(keep)
+                    }
+                    _ => false,
+                });
+        if flags.failed() || flags.retried() || kept_skip {
             let case = case.to_object();
             let mut brief = CaseBrief::of(&case, 0, n);
             if let Some(hook) = self.brief_hook {

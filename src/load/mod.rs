@@ -40,6 +40,9 @@ pub struct LoadOptions {
     /// made: what a higher layer adds to briefs (triage's signature and repro) without the
     /// load knowing it. `None` for the batch path, which needs nothing more.
     pub brief_hook: Option<BriefHook>,
+    /// Skipped cases whose skip message this accepts get a brief too (triage lists tests
+    /// skipped as disabled); `None` for the batch path.
+    pub keep_skipped: Option<fn(message: &str) -> bool>,
 }
 
 /// See [`LoadOptions::brief_hook`].
@@ -56,6 +59,7 @@ impl Default for LoadOptions {
             max_file_bytes: 1 << 30,
             gzip_level: crate::codec::gzip::DEFAULT_LEVEL,
             brief_hook: None,
+            keep_skipped: None,
         }
     }
 }

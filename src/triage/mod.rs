@@ -41,6 +41,16 @@ pub fn child_text<'a>(child: &'a Object, key: &str) -> std::borrow::Cow<'a, str>
     }
 }
 
+/// `opts` asking the load for what triage needs of a run: signatures and repro commands of
+/// its failing cases, and briefs of the tests it skipped as disabled.
+pub fn load_options(opts: crate::load::LoadOptions) -> crate::load::LoadOptions {
+    crate::load::LoadOptions {
+        brief_hook: Some(annotate_brief),
+        keep_skipped: Some(disabled::is_disabled_skip),
+        ..opts
+    }
+}
+
 /// The load's brief hook (see `LoadOptions::brief_hook`): a failing case's signature and
 /// repro, computed on the worker that parsed it, while its whole document is at hand.
 pub fn annotate_brief(case: &Object, enrichment: &Enrichment, brief: &mut CaseBrief) {

@@ -18,6 +18,9 @@ pub struct Triage {
     pub clusters: Clusters,
     pub repeats: Repeats,
     pub dialects: DialectCounts,
+    /// Tests the run skipped with PyTorch's "Test is disabled because an issue exists"
+    /// message (indices into the run's notable cases).
+    pub disabled_skips: Vec<u32>,
 }
 
 impl Triage {
@@ -42,11 +45,22 @@ impl Triage {
             .map(|(base, b)| compare::compare_keyed(head, &h, base, b, disabled));
         let repeats = attempts::repeats_in(head, &h);
         let dialects = attempts::dialect_counts(head, &repeats);
+        let disabled_skips = head
+            .notable
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| {
+                b.status == crate::stats::CaseStatus::Skipped
+                    && super::disabled::is_disabled_skip(&b.message)
+            })
+            .map(|(i, _)| i as u32)
+            .collect();
         Self {
             comparison,
             clusters,
             repeats,
             dialects,
+            disabled_skips,
         }
     }
 

@@ -51,11 +51,10 @@ fn load_head(
     };
     // The upload lines are read again only if the user commits.
     let opts = match config::load_options(cli, &listing, false) {
-        Ok(o) => LoadOptions {
+        Ok(o) => crate::triage::load_options(LoadOptions {
             keep_failed: false,
-            brief_hook: Some(crate::triage::annotate_brief),
             ..o
-        },
+        }),
         Err(e) => return send(Msg::LoadFailed(format!("{e:#}"))),
     };
     let problems = listing
@@ -236,6 +235,7 @@ fn plan(cli: &Cli, model: &Model, branch: Option<String>, repo: String) -> Resul
         max_file_bytes: cli.max_file_mib.saturating_mul(1 << 20),
         gzip_level: cli.gzip_level,
         brief_hook: None,
+        keep_skipped: None,
     };
     let (failed, lines) = reread::lines_again(run, &opts)?;
     let mut objects = Vec::new();
