@@ -11,7 +11,7 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
-use common::http::{Reply, Server, TOKEN, json, with_headers};
+use common::http::{Server, TOKEN, json, ranged, with_headers};
 use common::*;
 
 const RUN: &str = "1000000001";
@@ -21,6 +21,11 @@ fn sample_zips() -> (tempfile::TempDir, Vec<(String, Vec<u8>)>) {
     let dir = tempfile::tempdir().unwrap();
     let opts = testscope_gen::GenOptions::profile("sample").unwrap();
     testscope_gen::generate(&opts, dir.path()).unwrap();
+    zips_of(dir)
+}
+
+/// A generated run's artifact zips by name (without `.zip`).
+fn zips_of(dir: tempfile::TempDir) -> (tempfile::TempDir, Vec<(String, Vec<u8>)>) {
     let art = dir
         .path()
         .join(format!("gha-artifacts/pytorch/pytorch/{RUN}/1/artifact"));
@@ -55,6 +60,15 @@ struct GitHub {
 }
 
 fn github(zips: &[(String, Vec<u8>)]) -> GitHub {
+    github_with(zips, |_| {})
+}
+
+/// [`github`], whose storage host runs `hook` on each request before it answers (ranges
+/// as asked).
+fn github_with(
+    zips: &[(String, Vec<u8>)],
+    hook: impl Fn(&common::http::Req) + Send + Sync + 'static,
+) -> GitHub {
     let blobs: HashMap<String, Vec<u8>> = zips
         .iter()
         .enumerate()
@@ -71,13 +85,12 @@ fn github(zips: &[(String, Vec<u8>)]) -> GitHub {
         .iter()
         .map(|(path, b)| (path.trim_start_matches("/blob/").to_string(), b.len()))
         .collect();
-    let storage = Arc::new(Server::start(move |req, _| match blobs.get(&req.path) {
-        Some(b) => Reply::Bytes {
-            status: 200,
-            headers: vec![],
-            body: b.clone(),
-        },
-        None => json(404, "{}"),
+    let storage = Arc::new(Server::start(move |req, _| {
+        hook(req);
+        match blobs.get(&req.path) {
+            Some(b) => ranged(req, b),
+            None => json(404, "{}"),
+        }
     }));
     let storage_url = storage.url();
     let names: Vec<String> = zips.iter().map(|(n, _)| n.clone()).collect();
@@ -356,4 +369,121 @@ fn archives_come_from_the_download_cache_the_second_time() {
     let err = String::from_utf8_lossy(&second.stderr);
     assert!(err.contains("6 from the download cache"), "{err}");
     assert_eq!(first.stdout, second.stdout);
+}
+
+/// Archives are listed from their tails and parsed while the rest downloads: the last plain
+/// archive's download is held until the load has folded a file; an archive holding zips
+/// is fetched whole before the listing; the uploads are those of the zips on disk, and no
+/// storage request carries the token.
+#[test]
+fn archives_are_parsed_while_the_rest_of_the_run_downloads() {
+    let (run, zips) = zips_of(larger_run());
+    let tail = testscope::source::remote::DEFAULT_TAIL as usize;
+    // Served as they are (odd places) and larger than two tails: opened from their tails.
+    let plain: Vec<String> = zips
+        .iter()
+        .enumerate()
+        .filter(|(i, (_, b))| i % 2 == 1 && b.len() > 2 * tail)
+        .map(|(_, (n, _))| n.clone())
+        .collect();
+    assert_eq!(
+        plain.len(),
+        2,
+        "{:?}",
+        zips.iter().map(|(n, b)| (n, b.len())).collect::<Vec<_>>()
+    );
+    let held_path = format!("/blob/{}", plain.iter().max().unwrap());
+    let gate = Gate::default();
+    let held = Arc::new(std::sync::Mutex::new(None));
+    let (door, seen) = (gate.clone(), held.clone());
+    let gh = github_with(&zips, move |req| {
+        let head = req
+            .header("range")
+            .is_some_and(|r| r.starts_with("bytes=0-"));
+        if head && req.path == held_path {
+            *seen.lock().unwrap() = Some(door.wait());
+        }
+    });
+    let spec = testscope::source::actions::ActionsSpec {
+        api_url: gh.api.url(),
+        repo: "pytorch/pytorch".into(),
+        run_id: RUN.into(),
+        attempt: 1,
+        token: Some(TOKEN.into()),
+        report_prefix: "test-report".into(),
+        zip_limits: testscope::source::ZipLimits::default(),
+        concurrency: 4,
+        timeout: std::time::Duration::from_secs(30),
+        cache: None,
+        tail_bytes: tail as u64,
+    };
+    let progress = Arc::new(testscope::source::remote::FetchProgress::default());
+    let listing = testscope::source::actions::discover(&spec, &progress).unwrap();
+    assert!(listing.downloads.is_some());
+    let opened = gate.clone();
+    let planned = plan_listing(listing, RUN, &mut |_| opened.open());
+    assert_eq!(
+        *held.lock().unwrap(),
+        Some(true),
+        "the last archive's download waited for the first file to be parsed"
+    );
+    let local = run_pipeline(run.path(), RUN, "1", "main", "pytorch/pytorch").objects;
+    assert_eq!(planned.objects.len(), local.len());
+    for (got, want) in planned.objects.iter().zip(&local) {
+        assert_eq!(got.key, want.key);
+        assert!(
+            gunzip(&got.body.to_vec()) == gunzip(&want.body.to_vec()),
+            "{}",
+            got.key
+        );
+    }
+    // A tail, then the rest, for each plain archive; nothing to storage with the token.
+    for name in &plain {
+        let asked: Vec<String> = gh
+            .storage
+            .requests()
+            .iter()
+            .filter(|r| r.path == format!("/blob/{name}"))
+            .map(|r| r.header("range").unwrap_or("").to_string())
+            .collect();
+        assert_eq!(asked.len(), 2, "{name}: {asked:?}");
+        assert!(
+            asked[0].starts_with("bytes=") && asked[1].starts_with("bytes=0-"),
+            "{asked:?}"
+        );
+    }
+    assert!(
+        gh.storage
+            .requests()
+            .iter()
+            .all(|r| r.header("authorization").is_none())
+    );
+    assert_eq!(
+        progress
+            .objects_done
+            .load(std::sync::atomic::Ordering::Relaxed),
+        6
+    );
+
+    // The binary: the same uploads.
+    let out = tempfile::tempdir().unwrap();
+    let up = from_github(&gh.api.url())
+        .args([
+            "--upload",
+            "--head-branch",
+            "main",
+            "--head-repository",
+            "pytorch/pytorch",
+        ])
+        .arg("--out-dir")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&up.stderr).into_owned();
+    assert!(up.status.success(), "{err}");
+    assert!(err.contains("fetched 6 artifacts (0 failed)"), "{err}");
+    for o in &local {
+        let got = std::fs::read(out.path().join("ossci-raw-job-status").join(&o.key)).unwrap();
+        assert!(gunzip(&got) == gunzip(&o.body.to_vec()), "{}", o.key);
+    }
 }

@@ -127,6 +127,7 @@ fn s3_spec(bucket: &str) -> S3Spec {
         zip_limits: ZipLimits::default(),
         cache: None,
         concurrency: 8,
+        tail_bytes: testscope::source::remote::DEFAULT_TAIL,
     }
 }
 
@@ -143,8 +144,13 @@ fn sample_run_round_trip_through_seaweedfs() {
     let local = local_objects(run.path());
 
     // The source, in process: the same listing as the bucket on disk, progress complete.
-    let progress = FetchProgress::default();
-    let listing = testscope::source::bucket::discover(&s3, &s3_spec(ARTIFACTS), &progress).unwrap();
+    let progress = Arc::new(FetchProgress::default());
+    let listing = testscope::source::bucket::discover(
+        &Arc::new(server.client()),
+        &s3_spec(ARTIFACTS),
+        &progress,
+    )
+    .unwrap();
     assert!(listing.problems.is_empty(), "{:?}", listing.problems);
     assert_eq!(shape(&listing), shape(&local_listing(run.path())));
     assert_eq!(listing.description, format!("s3://{ARTIFACTS}/{PREFIX}"));
@@ -303,8 +309,13 @@ fn listing_past_1000_keys_finds_every_artifact() {
         .collect();
     put_many(&s3, ARTIFACTS, &extra);
 
-    let progress = FetchProgress::default();
-    let listing = testscope::source::bucket::discover(&s3, &s3_spec(ARTIFACTS), &progress).unwrap();
+    let progress = Arc::new(FetchProgress::default());
+    let listing = testscope::source::bucket::discover(
+        &Arc::new(server.client()),
+        &s3_spec(ARTIFACTS),
+        &progress,
+    )
+    .unwrap();
     assert!(progress.keys_listed.load(Ordering::Relaxed) > 1100);
     assert_eq!(shape(&listing), shape(&local_listing(run.path())));
     assert_eq!(progress.objects_done.load(Ordering::Relaxed), 7);
@@ -610,8 +621,13 @@ fn sample_run_round_trip_through_moto() {
     let s3 = moto.client();
     let run = sample_run();
     fill_bucket(&s3, run.path());
-    let progress = FetchProgress::default();
-    let listing = testscope::source::bucket::discover(&s3, &s3_spec(ARTIFACTS), &progress).unwrap();
+    let progress = Arc::new(FetchProgress::default());
+    let listing = testscope::source::bucket::discover(
+        &Arc::new(moto.client()),
+        &s3_spec(ARTIFACTS),
+        &progress,
+    )
+    .unwrap();
     assert_eq!(shape(&listing), shape(&local_listing(run.path())));
 
     let up = testscope_with(&moto.endpoint(), &moto.access_key, &moto.secret_key)
@@ -825,4 +841,159 @@ fn a_run_opened_again_comes_from_the_download_cache() {
         .unwrap();
     assert_exit(&none, 0);
     assert!(!stderr(&none).contains("download cache"));
+}
+
+/// Zips are listed from their tails and parsed while the rest of the run downloads: the
+/// last report zip's download is held until the load has folded a file of the first, and
+/// the listing, every byte fetched and the uploads are those of the same zips on disk
+/// (in process and through the binary, kept in the download cache once whole).
+#[test]
+fn zips_are_parsed_while_the_rest_of_the_run_downloads() {
+    let server = Seaweed::start(&[ARTIFACTS, STATS]);
+    let s3 = server.client();
+    let run = larger_run();
+    let keys = fill_bucket(&s3, run.path());
+    let size = |k: &String| {
+        std::fs::metadata(run.path().join(ARTIFACTS).join(k))
+            .unwrap()
+            .len()
+    };
+    let big: Vec<&String> = keys
+        .iter()
+        .filter(|k| size(k) > 2 * testscope::source::remote::DEFAULT_TAIL)
+        .collect();
+    assert_eq!(big.len(), 3, "three report zips read in two parts");
+    let last = big.iter().max().unwrap().to_string();
+    let gate = Gate::default();
+    let held = Arc::new(Mutex::new(None));
+    let (door, seen) = (gate.clone(), held.clone());
+    let proxy = Proxy::start(server.addr(), move |h, _| {
+        let head = h.header("range").is_some_and(|r| r.starts_with("bytes=0-"));
+        if h.method == "GET" && head && h.path().ends_with(&last) {
+            *seen.lock().unwrap() = Some(door.wait());
+        }
+        Action::Forward
+    });
+
+    let progress = Arc::new(FetchProgress::default());
+    let reader = Arc::new(client_for(&proxy.endpoint(), ACCESS_KEY, SECRET_KEY));
+    let listing =
+        testscope::source::bucket::discover(&reader, &s3_spec(ARTIFACTS), &progress).unwrap();
+    assert!(listing.downloads.is_some());
+    assert_eq!(shape(&listing), shape(&local_listing(run.path())));
+    // Only the small test-jsons zips are whole yet.
+    assert_eq!(progress.objects_done.load(Ordering::Relaxed), 3);
+    let opened = gate.clone();
+    let planned = plan_listing(listing, RUN, &mut |_| opened.open());
+    assert_eq!(
+        *held.lock().unwrap(),
+        Some(true),
+        "the last zip's download waited for the first file to be parsed"
+    );
+    let local = local_objects(run.path());
+    assert_eq!(planned.objects.len(), local.len());
+    for (got, want) in planned.objects.iter().zip(&local) {
+        assert_eq!(got.key, want.key);
+        assert!(
+            gunzip(&got.body.to_vec()) == gunzip(&want.body.to_vec()),
+            "{}",
+            got.key
+        );
+    }
+    // Every archive whole, and no byte fetched twice: a tail, then the rest.
+    assert_eq!(progress.objects_done.load(Ordering::Relaxed), 6);
+    assert_eq!(
+        progress.bytes_done.load(Ordering::Relaxed),
+        keys.iter().map(size).sum::<u64>()
+    );
+    for key in &big {
+        assert_eq!(proxy.count("GET", key.as_str()), 2, "{key}");
+    }
+
+    // The binary: the same uploads, and the whole zips kept in the download cache.
+    let (out, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let up = testscope_with(&server.endpoint(), ACCESS_KEY, SECRET_KEY)
+        .args(["--upload", "--out-dir"])
+        .arg(out.path())
+        .arg("--cache-dir")
+        .arg(cache.path())
+        .args(SEED_FLAGS)
+        .output()
+        .unwrap();
+    assert_exit(&up, 0);
+    assert!(
+        stderr(&up).contains("fetched 6 artifacts (0 failed)"),
+        "{}",
+        stderr(&up)
+    );
+    for o in &local {
+        let got = std::fs::read(out.path().join(STATS).join(&o.key)).unwrap();
+        assert!(gunzip(&got) == gunzip(&o.body.to_vec()), "{}", o.key);
+    }
+    let kept = cache
+        .path()
+        .join(format!("s3_{ARTIFACTS}/pytorch/pytorch/{RUN}/1"));
+    for key in &keys {
+        let name = key.rsplit('/').next().unwrap();
+        assert_eq!(
+            std::fs::read(kept.join(name)).unwrap(),
+            std::fs::read(run.path().join(ARTIFACTS).join(key)).unwrap(),
+            "{name} kept whole"
+        );
+    }
+}
+
+/// An archive whose download fails after it was listed: its reports are unreadable, named
+/// with the reason, and the rest of the run loads and uploads as from disk without it.
+#[test]
+fn a_download_that_fails_after_the_listing_loses_only_its_archive() {
+    let server = Seaweed::start(&[ARTIFACTS, STATS]);
+    let s3 = server.client();
+    let run = larger_run();
+    let keys = fill_bucket(&s3, run.path());
+    let victim = keys
+        .iter()
+        .filter(|k| k.contains("test-reports-"))
+        .min()
+        .unwrap()
+        .clone();
+    let name = victim.rsplit('/').next().unwrap().to_string();
+    let failing = name.clone();
+    let proxy = Proxy::start(server.addr(), move |h, _| {
+        let head = h.header("range").is_some_and(|r| r.starts_with("bytes=0-"));
+        if h.method == "GET" && head && h.path().ends_with(&failing) {
+            Action::Error(403, "AccessDenied")
+        } else {
+            Action::Forward
+        }
+    });
+    let out = testscope_with(&proxy.endpoint(), ACCESS_KEY, SECRET_KEY)
+        .args(&SEED_FLAGS[..4])
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let err = stderr(&out);
+    assert!(err.contains("fetched 5 artifacts (1 failed)"), "{err}");
+    // Each report of the archive is named, with the reason; the others load.
+    let stem = name.trim_end_matches(".zip");
+    let in_archive = local_listing(run.path())
+        .reports
+        .iter()
+        .filter(|r| r.rel.first() == format!("unzipped-{stem}"))
+        .count();
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    let named = report
+        .lines()
+        .filter(|l| l.contains(&name) && l.contains("archive not downloaded"))
+        .filter(|l| l.contains("AccessDenied (HTTP 403)"))
+        .count();
+    assert!(in_archive > 0);
+    assert_eq!(named, in_archive, "{report}");
+    assert!(
+        report.contains(&format!(
+            "{} files",
+            local_listing(run.path()).reports.len()
+        )),
+        "{report}"
+    );
 }

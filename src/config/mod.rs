@@ -6,6 +6,7 @@
 pub mod run_url;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
@@ -47,7 +48,7 @@ pub fn usage(message: impl Into<String>) -> anyhow::Error {
 /// Where the flags say the reports are: a local path, or the run's artifacts in the bucket.
 pub enum ReportSource {
     Local(LocalSpec),
-    Bucket { s3: S3, spec: S3Spec },
+    Bucket { s3: Arc<S3>, spec: S3Spec },
     Actions(crate::source::actions::ActionsSpec),
 }
 
@@ -87,9 +88,11 @@ pub fn report_source(cli: &Cli) -> Result<ReportSource> {
             concurrency: 8,
             timeout: std::time::Duration::from_secs(cli.s3_timeout),
             cache: cache(cli),
+            tail_bytes: crate::source::remote::DEFAULT_TAIL,
         }));
     }
     let s3 = S3::connect(&cli.s3_read_settings()).map_err(|e| anyhow::anyhow!("S3: {e}"))?;
+    let s3 = Arc::new(s3);
     let spec = S3Spec {
         bucket: cli.artifacts_bucket.clone(),
         artifacts_repo: cli.artifacts_repo.clone(),
@@ -98,12 +101,14 @@ pub fn report_source(cli: &Cli) -> Result<ReportSource> {
         zip_limits: cli.zip_limits(),
         concurrency: bucket::DEFAULT_CONCURRENCY,
         cache: cache(cli),
+        tail_bytes: crate::source::remote::DEFAULT_TAIL,
     };
     Ok(ReportSource::Bucket { s3, spec })
 }
 
-/// The report files the flags point at, with download progress (if any) in `fetch`.
-pub fn listing(cli: &Cli, fetch: &FetchProgress) -> Result<Listing> {
+/// The report files the flags point at, with download progress (if any) in `fetch`. Archives
+/// still downloading are fetched by the load (see [`Listing::downloads`]).
+pub fn listing(cli: &Cli, fetch: &Arc<FetchProgress>) -> Result<Listing> {
     Ok(match report_source(cli)? {
         ReportSource::Local(spec) => discover(&spec)?,
         ReportSource::Bucket { s3, spec } => bucket::discover(&s3, &spec, fetch)?,

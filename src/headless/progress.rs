@@ -3,6 +3,7 @@
 //! annotations under Actions).
 
 use std::io::{IsTerminal, Write};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -72,17 +73,18 @@ pub fn warn_problem(p: &Problem) {
 /// failed cases' upload lines are not kept, and failing cases get triage's signature and
 /// repro as they are parsed.
 pub fn load_from_cli(cli: &Cli, uploads: bool, keep_test_run: bool) -> Result<LoadedRun> {
-    let listing = listing_shown(cli)?;
+    let (listing, fetch) = listing_shown(cli)?;
     let opts = run_options(cli, &listing, uploads, keep_test_run)?;
-    let mut runs = load_shown(vec![(listing, opts)]);
+    let mut runs = load_shown(vec![(listing, opts, fetch)]);
     Ok(runs.pop().expect("one run in, one out"))
 }
 
 /// Load a run and its base at once (each on half the cores unless `--threads` says), with
 /// one progress display. An unreadable base is an error naming it.
 pub fn load_with_base(cli: &Cli, base: &Cli) -> Result<(LoadedRun, LoadedRun)> {
-    let listing = listing_shown(cli)?;
-    let base_listing = listing_shown(base).context("the base run (--base, --base-attempt)")?;
+    let (listing, fetch) = listing_shown(cli)?;
+    let (base_listing, base_fetch) =
+        listing_shown(base).context("the base run (--base, --base-attempt)")?;
     let opts = run_options(cli, &listing, false, false)?;
     // The base's failures are compared, not clustered: no signatures to make there.
     let base_opts = LoadOptions {
@@ -90,7 +92,10 @@ pub fn load_with_base(cli: &Cli, base: &Cli) -> Result<(LoadedRun, LoadedRun)> {
         keep_skipped: None,
         ..run_options(base, &base_listing, false, false)?
     };
-    let mut runs = load_shown(vec![(listing, opts), (base_listing, base_opts)]);
+    let mut runs = load_shown(vec![
+        (listing, opts, fetch),
+        (base_listing, base_opts, base_fetch),
+    ]);
     let base_run = runs.pop().expect("two runs");
     Ok((runs.pop().expect("two runs"), base_run))
 }
@@ -115,9 +120,15 @@ fn run_options(
     Ok(opts)
 }
 
-/// Load each listing (all at once), one progress display for all.
-fn load_shown(work: Vec<(Listing, LoadOptions)>) -> Vec<LoadedRun> {
+/// Load each listing (all at once), one progress display for all, with the downloads that
+/// go on beside the loads.
+fn load_shown(work: Vec<(Listing, LoadOptions, Option<Fetching>)>) -> Vec<LoadedRun> {
     let progress: Vec<Progress> = work.iter().map(|_| Progress::default()).collect();
+    let (work, fetching): (Vec<_>, Vec<_>) = work
+        .into_iter()
+        .map(|(listing, opts, fetch)| ((listing, opts), fetch))
+        .unzip();
+    let fetching: Vec<Fetching> = fetching.into_iter().flatten().collect();
     let started = Instant::now();
     let done = AtomicUsize::new(0);
     let n = work.len();
@@ -138,12 +149,15 @@ fn load_shown(work: Vec<(Listing, LoadOptions)>) -> Vec<LoadedRun> {
                 })
             })
             .collect();
-        show_progress(&progress, || done.load(Ordering::Acquire) == n);
+        show_progress(&progress, &fetching, || done.load(Ordering::Acquire) == n);
         workers
             .into_iter()
             .map(|w| w.join().expect("the loader does not panic"))
             .collect()
     });
+    for fetch in &fetching {
+        fetch.report();
+    }
     for run in &runs {
         eprintln!(
             "loaded {} report files ({} unreadable), {} cases, {} in {:.2}s{}",
@@ -162,10 +176,42 @@ fn load_shown(work: Vec<(Listing, LoadOptions)>) -> Vec<LoadedRun> {
     runs
 }
 
-/// The report files the flags point at, with download progress on stderr.
-pub fn listing_shown(cli: &Cli) -> Result<Listing> {
+/// An S3 or GitHub listing whose archives are still downloading (the load fetches them):
+/// shown beside the load's progress, reported once done.
+pub struct Fetching {
+    progress: Arc<FetchProgress>,
+    from: String,
+    endpoint: String,
+    started: Instant,
+}
+
+impl Fetching {
+    /// One line: what was fetched from where, and how long it took.
+    fn report(&self) {
+        let progress = &self.progress;
+        let cached = progress.objects_cached.load(Ordering::Relaxed);
+        eprintln!(
+            "fetched {} artifacts ({} failed{}), {} from {} ({}) in {:.2}s",
+            progress.objects_done.load(Ordering::Relaxed),
+            progress.objects_failed.load(Ordering::Relaxed),
+            if cached > 0 {
+                format!(", {cached} from the download cache")
+            } else {
+                String::new()
+            },
+            human_bytes(progress.bytes_done.load(Ordering::Relaxed)),
+            line(&self.from),
+            line(&self.endpoint),
+            self.started.elapsed().as_secs_f64()
+        );
+    }
+}
+
+/// The report files the flags point at, with download progress on stderr; archives still
+/// downloading come with their [`Fetching`].
+pub fn listing_shown(cli: &Cli) -> Result<(Listing, Option<Fetching>)> {
     match config::report_source(cli)? {
-        ReportSource::Local(spec) => Ok(discover(&spec)?),
+        ReportSource::Local(spec) => Ok((discover(&spec)?, None)),
         ReportSource::Bucket { s3, spec } => {
             if s3.is_anonymous() {
                 eprintln!(
@@ -178,7 +224,9 @@ pub fn listing_shown(cli: &Cli) -> Result<Listing> {
                     spec.bucket
                 );
             }
-            fetch_shown(&s3, &spec)
+            fetch_shown_from(s3.endpoint(), |progress| {
+                bucket::discover(&s3, &spec, progress)
+            })
         }
         ReportSource::Actions(spec) => fetch_shown_from(&spec.api_url.clone(), |progress| {
             crate::source::actions::discover(&spec, progress)
@@ -186,19 +234,13 @@ pub fn listing_shown(cli: &Cli) -> Result<Listing> {
     }
 }
 
-/// Read the run's artifacts from the artifacts bucket, showing progress on stderr.
-fn fetch_shown(s3: &crate::s3_client::S3, spec: &bucket::S3Spec) -> Result<Listing> {
-    fetch_shown_from(s3.endpoint(), |progress| {
-        bucket::discover(s3, spec, progress)
-    })
-}
-
-/// Fetch a run's artifacts with `discover`, showing progress on stderr.
+/// List a run's artifacts with `discover` (which opens each from its tail), showing progress
+/// on stderr. The rest of the archives downloads during the load.
 fn fetch_shown_from(
     endpoint: &str,
-    discover: impl FnOnce(&FetchProgress) -> Result<Listing, crate::source::SourceError> + Send,
-) -> Result<Listing> {
-    let progress = &FetchProgress::default();
+    discover: impl FnOnce(&Arc<FetchProgress>) -> Result<Listing, crate::source::SourceError> + Send,
+) -> Result<(Listing, Option<Fetching>)> {
+    let progress = &Arc::new(FetchProgress::default());
     let started = Instant::now();
     let done = AtomicBool::new(false);
     let listing = std::thread::scope(|s| {
@@ -207,13 +249,14 @@ fn fetch_shown_from(
             || done.load(Ordering::Acquire),
             "{spinner} [{bar:30}] {bytes}/{total_bytes} {msg} ({elapsed})",
             || {
-                let objects = progress.objects_done.load(Ordering::Relaxed)
-                    + progress.objects_failed.load(Ordering::Relaxed);
-                let total = progress.objects_total.load(Ordering::Relaxed);
                 let listed = progress.listed.load(Ordering::Relaxed);
                 let keys = progress.keys_listed.load(Ordering::Relaxed);
                 let message = if listed {
-                    format!("{objects}/{total} artifacts")
+                    format!(
+                        "opening {}/{} artifacts",
+                        progress.objects_opened.load(Ordering::Relaxed),
+                        progress.objects_total.load(Ordering::Relaxed)
+                    )
                 } else {
                     format!("listing ({keys} keys)")
                 };
@@ -233,26 +276,21 @@ fn fetch_shown_from(
         );
         worker.join().expect("the artifact sources do not panic")
     })?;
-    let cached = progress.objects_cached.load(Ordering::Relaxed);
-    eprintln!(
-        "fetched {} artifacts ({} failed{}), {} from {} ({}) in {:.2}s",
-        progress.objects_done.load(Ordering::Relaxed),
-        progress.objects_failed.load(Ordering::Relaxed),
-        if cached > 0 {
-            format!(", {cached} from the download cache")
-        } else {
-            String::new()
-        },
-        human_bytes(progress.bytes_done.load(Ordering::Relaxed)),
-        line(&listing.description),
-        line(endpoint),
-        started.elapsed().as_secs_f64()
-    );
-    Ok(listing)
+    let fetching = Fetching {
+        progress: progress.clone(),
+        from: listing.description.clone(),
+        endpoint: endpoint.to_string(),
+        started,
+    };
+    if listing.downloads.is_some() {
+        return Ok((listing, Some(fetching)));
+    }
+    fetching.report();
+    Ok((listing, None))
 }
 
-/// Progress of one or more loads, summed.
-fn show_progress(progress: &[Progress], finished: impl Fn() -> bool) {
+/// Progress of one or more loads, summed, and of the downloads beside them.
+fn show_progress(progress: &[Progress], fetching: &[Fetching], finished: impl Fn() -> bool) {
     let sum = |f: fn(&Progress) -> &std::sync::atomic::AtomicU64| -> u64 {
         progress.iter().map(|p| f(p).load(Ordering::Relaxed)).sum()
     };
@@ -261,10 +299,20 @@ fn show_progress(progress: &[Progress], finished: impl Fn() -> bool) {
         "{spinner} [{bar:30}] {pos}/{len} files {msg} ({elapsed})",
         || {
             let cases = sum(|p| &p.cases);
+            let left: u64 = fetching.iter().map(|f| f.progress.objects_left()).sum();
+            let downloading = if left > 0 {
+                let bytes: u64 = fetching
+                    .iter()
+                    .map(|f| f.progress.bytes_done.load(Ordering::Relaxed))
+                    .sum();
+                format!(", {left} artifacts downloading ({} in)", human_bytes(bytes))
+            } else {
+                String::new()
+            };
             (
                 sum(|p| &p.files_done),
                 sum(|p| &p.files_total),
-                format!("{cases} cases"),
+                format!("{cases} cases{downloading}"),
             )
         },
         |(done, total, message)| format!("loading: {done}/{total} files, {message}"),

@@ -107,8 +107,24 @@ pub fn load(listing: Listing, opts: &LoadOptions, progress: &Progress) -> Loaded
 }
 
 /// [`load`], telling `observer` about each file as it is folded, in run order (on whichever
-/// worker folds it).
+/// worker folds it). Archives still downloading are fetched beside the parsing: a worker
+/// that comes to one waits for it.
 pub fn load_observed(
+    mut listing: Listing,
+    opts: &LoadOptions,
+    progress: &Progress,
+    observer: &mut (dyn FnMut(FileFolded<'_>) + Send),
+) -> LoadedRun {
+    let downloads = listing.downloads.take();
+    std::thread::scope(|s| {
+        if let Some(downloads) = downloads {
+            s.spawn(move || downloads.run());
+        }
+        load_listed(listing, opts, progress, observer)
+    })
+}
+
+fn load_listed(
     listing: Listing,
     opts: &LoadOptions,
     progress: &Progress,

@@ -6,19 +6,23 @@
 //! those of other attempts dropped by PyTorch's rule (a `runattempt<N>` atom of the name,
 //! split on `-`), expired ones reported. Each archive is fetched from its
 //! `archive_download_url`: GitHub answers with a redirect to a storage host, which is
-//! followed by hand with a request that carries no token. An archive may hold the report
-//! files or the `test-reports*` zips themselves; both are read, in memory, as the same zips
-//! on disk would be.
+//! followed by hand with a request that carries no token. Each archive is opened from its
+//! tail (ranged reads) and the rest downloads while the load parses the archives already
+//! here ([`super::remote`]). An archive may hold the report files or the `test-reports*` zips
+//! themselves (fetched whole before the listing is made, since the zips inside must be read
+//! to list them); both are read, in memory, as the same zips on disk would be.
 
 use std::io::Read;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::bucket::FetchProgress;
+use super::cache::Cache;
 use super::local::add_archive;
+use super::remote::{Download, Downloads, FetchProgress, Ranged, Remote, open_ranged};
 use super::zipped::{ZipLimits, ZipSource};
 use super::{Listing, SourceError};
 
@@ -41,7 +45,9 @@ pub struct ActionsSpec {
     /// Whole-request budget.
     pub timeout: Duration,
     /// Where downloaded archives are kept (none: `--no-cache`).
-    pub cache: Option<super::cache::Cache>,
+    pub cache: Option<Cache>,
+    /// Bytes of each archive's tail read first (see [`super::remote::DEFAULT_TAIL`]).
+    pub tail_bytes: u64,
 }
 
 /// One artifact of the run, as the API lists it.
@@ -53,8 +59,8 @@ struct Artifact {
     url: String,
 }
 
-/// Where a download's outcome waits for the listing to be made in order.
-type Slot = std::sync::Mutex<Option<Result<Got, String>>>;
+/// Where an opened archive waits for the listing to be made in order.
+type Slot = Mutex<Option<Result<ZipSource, String>>>;
 
 /// Said when no token is at hand.
 pub const NO_TOKEN: &str = "reading GitHub Actions artifacts needs a token: set GITHUB_TOKEN \
@@ -200,30 +206,38 @@ fn of_other_attempt(name: &str, attempt: i64) -> bool {
     })
 }
 
-/// Fetch one archive: the API answers with a redirect to a storage host, followed here
-/// without the token.
-fn fetch(spec: &ActionsSpec, token: &str, a: &Artifact, max: u64) -> Result<Vec<u8>, String> {
-    let first = get_api(&agent(spec, 0), &a.url, token, &spec.repo)?;
+/// Where an archive's bytes are: the storage host GitHub redirected to (its address is
+/// signed for about a minute), or the API's own answer.
+enum Located {
+    Storage { url: String, at: Instant },
+    Body(Bytes),
+}
+
+/// A storage address this old is asked for again before it is used.
+const STORAGE_URL_FRESH: Duration = Duration::from_secs(45);
+
+/// Ask the API where one archive is. Its answer is a redirect to a storage host, which is
+/// followed later without the token, or (some servers) the archive itself.
+fn locate(spec: &ActionsSpec, token: &str, a: &Artifact, max: u64) -> Result<Located, String> {
+    let mut first = get_api(&agent(spec, 0), &a.url, token, &spec.repo)?;
     let code = first.status().as_u16();
-    let mut resp = if (300..400).contains(&code) {
-        let location = first
+    if (300..400).contains(&code) {
+        let url = first
             .headers()
             .get("location")
             .and_then(|v| v.to_str().ok())
             .ok_or_else(|| format!("HTTP {code} from {} without a Location", a.url))?
             .to_string();
-        let resp = agent(spec, 3)
-            .get(&location)
-            .call()
-            .map_err(|e| format!("download failed: {e}"))?;
-        let code = resp.status().as_u16();
-        if !(200..300).contains(&code) {
-            return Err(format!("HTTP {code} from the storage host"));
-        }
-        resp
-    } else {
-        first
-    };
+        return Ok(Located::Storage {
+            url,
+            at: Instant::now(),
+        });
+    }
+    read_limited(&mut first, max).map(Located::Body)
+}
+
+/// A body of at most `max` bytes.
+fn read_limited(resp: &mut ureq::http::Response<ureq::Body>, max: u64) -> Result<Bytes, String> {
     let mut out = Vec::new();
     resp.body_mut()
         .with_config()
@@ -234,35 +248,72 @@ fn fetch(spec: &ActionsSpec, token: &str, a: &Artifact, max: u64) -> Result<Vec<
     if out.len() as u64 > max {
         return Err(format!("larger than {max} bytes (--max-zip-total-mib)"));
     }
-    Ok(out)
+    Ok(Bytes::from(out))
 }
 
-/// An archive in memory, or kept in the download cache.
-enum Got {
-    Memory(Vec<u8>),
-    Cached(std::path::PathBuf),
-}
-
-/// Add one downloaded archive: its reports, or the report zips it holds.
-fn add(listing: &mut Listing, name: &str, got: Got, spec: &ActionsSpec) -> Result<(), String> {
-    let is_reports = name.starts_with(&spec.report_prefix);
-    // The artifact's name is its folder as is: it has no `.zip` suffix to strip.
-    let zip_name = format!("{name}.zip");
-    let outer = match got {
-        Got::Memory(bytes) => ZipSource::open(&zip_name, Bytes::from(bytes), spec.zip_limits),
-        Got::Cached(path) => ZipSource::open_file(&zip_name, &path, spec.zip_limits),
+/// Bytes `start..end` of the archive of `len` bytes at the storage address `url` (the whole
+/// without a range), with no token. A range is only taken as such when the host says it
+/// is one of an archive of the listed length; anything else counts as the whole archive.
+fn fetch_storage(
+    spec: &ActionsSpec,
+    url: &str,
+    len: u64,
+    range: Option<(u64, u64)>,
+    progress: &FetchProgress,
+) -> Result<Ranged, String> {
+    let mut request = agent(spec, 3).get(url);
+    if let Some((start, end)) = range {
+        request = request.header("Range", format!("bytes={start}-{}", end.saturating_sub(1)));
     }
-    .map_err(|e| e.to_string())?;
+    let mut resp = request
+        .call()
+        .map_err(|e| format!("download failed: {e}"))?;
+    let code = resp.status().as_u16();
+    if !(200..300).contains(&code) {
+        return Err(format!("HTTP {code} from the storage host"));
+    }
+    let of_len = resp
+        .headers()
+        .get("content-range")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit('/').next())
+        .and_then(|total| total.trim().parse::<u64>().ok());
+    let part = code == 206 && range.is_some() && of_len == Some(len);
+    let bytes = read_limited(&mut resp, spec.zip_limits.max_total_bytes)?;
+    progress
+        .bytes_done
+        .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+    Ok(if part {
+        Ranged::Part(bytes)
+    } else if code == 206 {
+        // A range of something else than the listed archive: fetch it whole.
+        return fetch_storage(spec, url, len, None, progress);
+    } else {
+        Ranged::Whole(bytes)
+    })
+}
+
+/// Whether an archive's entry is a test-reports (or test-jsons) zip.
+fn is_inner_zip(e: &super::zipped::ZipEntry, spec: &ActionsSpec) -> bool {
+    e.components.last().is_some_and(|last| {
+        last.ends_with(".zip")
+            && (last.starts_with(&spec.report_prefix) || last.starts_with("test-jsons"))
+    })
+}
+
+/// Add one opened archive: its reports, or the report zips it holds.
+fn add(
+    listing: &mut Listing,
+    name: &str,
+    outer: ZipSource,
+    spec: &ActionsSpec,
+) -> Result<(), String> {
+    let is_reports = name.starts_with(&spec.report_prefix);
     let inner: Vec<usize> = outer
         .entries()
         .iter()
         .enumerate()
-        .filter(|(_, e)| {
-            e.components.last().is_some_and(|last| {
-                last.ends_with(".zip")
-                    && (last.starts_with(&spec.report_prefix) || last.starts_with("test-jsons"))
-            })
-        })
+        .filter(|(_, e)| is_inner_zip(e, spec))
         .map(|(i, _)| i)
         .collect();
     if inner.is_empty() {
@@ -292,9 +343,10 @@ fn add(listing: &mut Listing, name: &str, got: Got, spec: &ActionsSpec) -> Resul
     Ok(())
 }
 
-/// List, fetch and open the run's artifacts. A listing that fails is an error; an archive
-/// that cannot be fetched or opened, or has expired, is a problem entry.
-pub fn discover(spec: &ActionsSpec, progress: &FetchProgress) -> Result<Listing, SourceError> {
+/// List the run's artifacts and open each from its tail; the rest of each is fetched by the
+/// listing's [`Listing::downloads`], which the load runs. A listing that fails is an error;
+/// an archive that cannot be fetched or opened, or has expired, is a problem entry.
+pub fn discover(spec: &ActionsSpec, progress: &Arc<FetchProgress>) -> Result<Listing, SourceError> {
     let token = spec
         .token
         .as_deref()
@@ -337,61 +389,53 @@ pub fn discover(spec: &ActionsSpec, progress: &FetchProgress) -> Result<Listing,
         .store(wanted.iter().map(|a| a.size).sum(), Ordering::Relaxed);
     progress.listed.store(true, Ordering::Relaxed);
 
-    let cached = spec.cache.as_ref().map(|c| {
-        (
-            c,
-            c.run_dir("github", &spec.repo, &spec.run_id, spec.attempt),
-        )
+    let cache = spec.cache.as_ref().map(|c| {
+        let dir = c.run_dir("github", &spec.repo, &spec.run_id, spec.attempt);
+        (c.clone(), dir)
     });
     let next = AtomicUsize::new(0);
     let results: Vec<Slot> = wanted.iter().map(|_| Slot::default()).collect();
+    let storage: Vec<Mutex<Option<(String, Instant)>>> =
+        wanted.iter().map(|_| Mutex::default()).collect();
     std::thread::scope(|s| {
-        for _ in 0..spec.concurrency.clamp(1, wanted.len().max(1)) {
+        // Tails are small, but each costs an API request: twice the downloads at once.
+        for _ in 0..(spec.concurrency * 2).clamp(1, wanted.len().max(1)) {
             s.spawn(|| {
                 loop {
                     let index = next.fetch_add(1, Ordering::Relaxed);
                     let Some(a) = wanted.get(index) else {
                         break;
                     };
-                    let hit = cached
-                        .as_ref()
-                        .and_then(|(c, dir)| c.get(dir, &a.name, a.size, None));
-                    let r = if let Some(path) = hit {
-                        progress.objects_cached.fetch_add(1, Ordering::Relaxed);
-                        Ok(Got::Cached(path))
-                    } else if progress.cancelled.load(Ordering::Relaxed) {
-                        Err("cancelled".to_string())
-                    } else {
-                        fetch(spec, token, a, spec.zip_limits.max_total_bytes).map(|bytes| {
-                            if let Some((c, dir)) = &cached
-                                && bytes.len() as u64 == a.size
-                            {
-                                // A cache that cannot be written only costs a download later.
-                                let _ = c.put(dir, &a.name, &bytes, None);
-                            }
-                            Got::Memory(bytes)
-                        })
-                    };
-                    match &r {
-                        Ok(_) => {
-                            progress.objects_done.fetch_add(1, Ordering::Relaxed);
-                            progress.bytes_done.fetch_add(a.size, Ordering::Relaxed);
-                        }
-                        Err(_) => {
-                            progress.objects_failed.fetch_add(1, Ordering::Relaxed);
-                        }
-                    }
+                    let fetch_failed = AtomicBool::new(false);
+                    let at = (&storage[index], &fetch_failed);
+                    let r = open_one(spec, token, a, cache.as_ref(), progress, at);
+                    progress.count_opened(&r, fetch_failed.into_inner());
                     *results[index].lock().expect("no panics while held") = Some(r);
                 }
             });
         }
     });
-    for (a, r) in wanted.iter().zip(results) {
+    let mut downloads = Vec::new();
+    for ((a, r), url) in wanted.iter().zip(results).zip(storage) {
         let r = r
             .into_inner()
             .expect("no panics while held")
             .unwrap_or_else(|| Err("not fetched".into()));
-        let added = r.and_then(|got| add(&mut listing, &a.name, got, spec));
+        let added = r.and_then(|outer| {
+            if let Some(remote) = outer.remote() {
+                let url = url.into_inner().expect("no panics while held");
+                downloads.push(rest_of(
+                    spec,
+                    token,
+                    a,
+                    remote,
+                    url,
+                    cache.clone(),
+                    progress,
+                ));
+            }
+            add(&mut listing, &a.name, outer, spec)
+        });
         if let Err(message) = added {
             listing
                 .problems
@@ -399,7 +443,125 @@ pub fn discover(spec: &ActionsSpec, progress: &FetchProgress) -> Result<Listing,
         }
     }
     listing.finish();
+    listing.downloads = Downloads::new(downloads, spec.concurrency, progress.clone());
     Ok(listing)
+}
+
+/// Open one archive: in place from the download cache, else from its tail at the storage
+/// host (whose address is kept in `storage` for the rest of it). An archive that holds zips
+/// is fetched whole here: the zips inside must be read to list their reports.
+/// `fetch_failed` tells a download that failed from an archive that came but cannot be read.
+fn open_one(
+    spec: &ActionsSpec,
+    token: &str,
+    a: &Artifact,
+    cache: Option<&(Cache, PathBuf)>,
+    progress: &FetchProgress,
+    (storage, fetch_failed): (&Mutex<Option<(String, Instant)>>, &AtomicBool),
+) -> Result<ZipSource, String> {
+    // The artifact's name is its folder as is: it has no `.zip` suffix to strip.
+    let zip_name = format!("{}.zip", a.name);
+    if let Some(path) = cache.and_then(|(c, dir)| c.get(dir, &a.name, a.size, None)) {
+        progress.objects_cached.fetch_add(1, Ordering::Relaxed);
+        progress.bytes_done.fetch_add(a.size, Ordering::Relaxed);
+        return ZipSource::open_file(&zip_name, &path, spec.zip_limits).map_err(|e| e.to_string());
+    }
+    if progress.cancelled.load(Ordering::Relaxed) {
+        fetch_failed.store(true, Ordering::Relaxed);
+        return Err("cancelled".to_string());
+    }
+    let failed = |e: String| {
+        fetch_failed.store(true, Ordering::Relaxed);
+        e
+    };
+    let keep = |bytes: &Bytes| {
+        if let Some((c, dir)) = cache
+            && bytes.len() as u64 == a.size
+        {
+            // A cache that cannot be written only costs a download later.
+            let _ = c.put(dir, &a.name, bytes, None);
+        }
+    };
+    let max = spec.zip_limits.max_total_bytes;
+    let url = match locate(spec, token, a, max).map_err(failed)? {
+        Located::Body(bytes) => {
+            progress
+                .bytes_done
+                .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+            keep(&bytes);
+            return ZipSource::open(&zip_name, bytes, spec.zip_limits).map_err(|e| e.to_string());
+        }
+        Located::Storage { url, at } => {
+            *storage.lock().expect("no panics while held") = Some((url.clone(), at));
+            url
+        }
+    };
+    let mut fetch = |start: u64, end: u64| {
+        let range = (start > 0 || end < a.size).then_some((start, end));
+        let got = fetch_storage(spec, &url, a.size, range, progress).map_err(failed)?;
+        if let Ranged::Whole(bytes) = &got {
+            keep(bytes);
+        }
+        Ok(got)
+    };
+    let outer = open_ranged(
+        &zip_name,
+        a.size,
+        spec.tail_bytes,
+        spec.zip_limits,
+        &mut fetch,
+    )?;
+    if let Some(remote) = outer.remote()
+        && outer.entries().iter().any(|e| is_inner_zip(e, spec))
+    {
+        let at = remote.missing().unwrap_or(0);
+        let head = match fetch(0, at)? {
+            Ranged::Part(b) => b,
+            Ranged::Whole(b) => b.slice(..(at as usize).min(b.len())),
+        };
+        keep(&remote.complete(&head)?);
+    }
+    Ok(outer)
+}
+
+/// The download of the rest of archive `a` from the storage host (asked for again when its
+/// address may have expired), kept in the cache once whole.
+fn rest_of(
+    spec: &ActionsSpec,
+    token: &str,
+    a: &Artifact,
+    remote: Arc<Remote>,
+    storage: Option<(String, Instant)>,
+    cache: Option<(Cache, PathBuf)>,
+    progress: &Arc<FetchProgress>,
+) -> Download {
+    let (spec, token, progress) = (spec.clone(), token.to_string(), progress.clone());
+    let (fetched, kept) = (a.clone(), a.clone());
+    Download {
+        remote,
+        fetch: Box::new(move |at| {
+            let max = spec.zip_limits.max_total_bytes;
+            let url = match storage {
+                Some((url, when)) if when.elapsed() < STORAGE_URL_FRESH => url,
+                _ => match locate(&spec, &token, &fetched, max)? {
+                    Located::Storage { url, .. } => url,
+                    Located::Body(b) => return Ok(b.slice(..(at as usize).min(b.len()))),
+                },
+            };
+            match fetch_storage(&spec, &url, fetched.size, Some((0, at)), &progress)? {
+                Ranged::Part(head) => Ok(head),
+                Ranged::Whole(b) => Ok(b.slice(..(at as usize).min(b.len()))),
+            }
+        }),
+        done: Box::new(move |whole| {
+            if let Some((c, dir)) = &cache
+                && whole.len() as u64 == kept.size
+            {
+                // A cache that cannot be written only costs a download later.
+                let _ = c.put(dir, &kept.name, whole, None);
+            }
+        }),
+    }
 }
 
 #[cfg(test)]

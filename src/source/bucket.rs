@@ -1,17 +1,22 @@
 //! The S3 source: one run's artifacts in the artifacts bucket
 //! (`s3://<bucket>/<owner>/<repo>/<run>/<attempt>/artifact/`, docs/compatibility.md section 1). The listing is
-//! paginated, `test-report*` and `test-jsons*` zips are fetched concurrently (bounded) into
-//! memory, never to disk, and opened exactly as the local bucket layout opens them, so the
-//! resulting [`Listing`] is the one the same bucket laid out on disk gives.
+//! paginated, `test-report*` and `test-jsons*` zips are opened from their tails (ranged
+//! reads, concurrently) exactly as the local bucket layout opens them, so the resulting
+//! [`Listing`] is the one the same bucket laid out on disk gives; the rest of each zip is
+//! fetched into memory, never to disk, while the load parses the zips already here
+//! ([`super::remote`]).
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 
 use crate::s3_client::{S3, explain};
 
+use super::cache::Cache;
 use super::local::{JSONS_PREFIX, REPORT_PREFIX, add_archive};
+pub use super::remote::FetchProgress;
+use super::remote::{Download, Downloads, Ranged, open_ranged};
 use super::zipped::{ZipLimits, ZipSource};
 use super::{Listing, SourceError};
 
@@ -30,7 +35,9 @@ pub struct S3Spec {
     /// Downloads in flight at once.
     pub concurrency: usize,
     /// Where downloaded archives are kept (none: `--no-cache`).
-    pub cache: Option<super::cache::Cache>,
+    pub cache: Option<Cache>,
+    /// Bytes of each zip's tail read first (see [`super::remote::DEFAULT_TAIL`]).
+    pub tail_bytes: u64,
 }
 
 /// The default artifacts bucket of the reference.
@@ -51,24 +58,6 @@ impl S3Spec {
     }
 }
 
-/// Counters a front-end polls while the run is fetched. Totals are known once `listed` is
-/// set; `bytes_done` grows as bodies stream in (and shrinks back if a download restarts).
-#[derive(Debug, Default)]
-pub struct FetchProgress {
-    /// Keys seen while listing (all pages so far, matching or not).
-    pub keys_listed: AtomicU64,
-    pub listed: AtomicBool,
-    pub objects_total: AtomicU64,
-    pub objects_done: AtomicU64,
-    pub objects_failed: AtomicU64,
-    pub bytes_total: AtomicU64,
-    pub bytes_done: AtomicU64,
-    /// Archives read from the download cache instead of fetched (counted in `objects_done`).
-    pub objects_cached: AtomicU64,
-    /// Set by the front-end to stop starting new downloads.
-    pub cancelled: AtomicBool,
-}
-
 /// One artifact to fetch.
 #[derive(Debug, Clone)]
 struct Artifact {
@@ -82,9 +71,14 @@ struct Artifact {
 /// the request itself, not a body that breaks after the answer started).
 const BODY_ATTEMPTS: usize = 3;
 
-/// List, fetch and open the run's artifacts. Listing failures (no bucket, no access, no
-/// server) are errors; a zip that cannot be fetched or opened is a problem entry.
-pub fn discover(s3: &S3, spec: &S3Spec, progress: &FetchProgress) -> Result<Listing, SourceError> {
+/// List the run's artifacts and open each from its tail; the rest of each is fetched by the
+/// listing's [`Listing::downloads`], which the load runs. Listing failures (no bucket, no
+/// access, no server) are errors; a zip that cannot be fetched or opened is a problem entry.
+pub fn discover(
+    s3: &Arc<S3>,
+    spec: &S3Spec,
+    progress: &Arc<FetchProgress>,
+) -> Result<Listing, SourceError> {
     let prefix = spec.prefix();
     let location = format!("s3://{}/{prefix}", spec.bucket);
     let artifacts = s3
@@ -110,7 +104,16 @@ pub fn discover(s3: &S3, spec: &S3Spec, progress: &FetchProgress) -> Result<List
     );
     progress.listed.store(true, Ordering::Relaxed);
 
-    let fetched = fetch_all(s3, spec, &artifacts, progress);
+    let cache = spec.cache.as_ref().map(|c| {
+        let dir = c.run_dir(
+            &format!("s3/{}", spec.bucket),
+            &spec.artifacts_repo,
+            &spec.run_id,
+            spec.attempt,
+        );
+        (c.clone(), dir)
+    });
+    let opened = open_all(s3, spec, &artifacts, cache.as_ref(), progress);
 
     let mut listing = Listing {
         description: location,
@@ -118,28 +121,65 @@ pub fn discover(s3: &S3, spec: &S3Spec, progress: &FetchProgress) -> Result<List
         attempt: Some(spec.attempt.to_string()),
         ..Listing::default()
     };
-    // In key order, as the local layout adds its sorted folder entries.
-    for (artifact, result) in artifacts.iter().zip(fetched) {
-        let is_reports = artifact.name.starts_with(REPORT_PREFIX);
-        let opened = result.and_then(|got| {
-            match got {
-                Got::Memory(bytes) => {
-                    ZipSource::open(&artifact.name, Bytes::from(bytes), spec.zip_limits)
+    let mut downloads = Vec::new();
+    // In key order, as the local layout adds its sorted folder entries; the downloads go in
+    // this order too, which is (nearly) the order the load reads the zips in.
+    for (artifact, result) in artifacts.iter().zip(opened) {
+        match result {
+            Ok(zip) => {
+                if let Some(remote) = zip.remote() {
+                    downloads.push(rest_of(s3, spec, artifact, remote, cache.clone(), progress));
                 }
-                // Read in place, as local zips are.
-                Got::Cached(path) => ZipSource::open_file(&artifact.name, &path, spec.zip_limits),
+                add_archive(
+                    Arc::new(zip),
+                    artifact.name.starts_with(REPORT_PREFIX),
+                    &mut listing,
+                );
             }
-            .map_err(|e| e.to_string())
-        });
-        match opened {
-            Ok(zip) => add_archive(Arc::new(zip), is_reports, &mut listing),
             Err(message) => listing
                 .problems
                 .push((format!("s3://{}/{}", spec.bucket, artifact.key), message)),
         }
     }
     listing.finish();
+    listing.downloads = Downloads::new(downloads, spec.concurrency, progress.clone());
     Ok(listing)
+}
+
+/// The download of the rest of `artifact`, kept in the cache once whole.
+fn rest_of(
+    s3: &Arc<S3>,
+    spec: &S3Spec,
+    artifact: &Artifact,
+    remote: Arc<super::remote::Remote>,
+    cache: Option<(Cache, std::path::PathBuf)>,
+    progress: &Arc<FetchProgress>,
+) -> Download {
+    let (s3, bucket, progress) = (s3.clone(), spec.bucket.clone(), progress.clone());
+    let fetched = artifact.clone();
+    let kept = artifact.clone();
+    Download {
+        remote,
+        fetch: Box::new(move |at| {
+            match s3.block_on(fetch_range(
+                &s3,
+                &bucket,
+                &fetched,
+                Some((0, at)),
+                &progress,
+            ))? {
+                Ranged::Part(head) => Ok(head),
+                // A server that ignores ranges: the head of what it sent.
+                Ranged::Whole(all) => Ok(all.slice(..(at as usize).min(all.len()))),
+            }
+        }),
+        done: Box::new(move |whole| {
+            if let Some((c, dir)) = &cache {
+                // A cache that cannot be written only costs a download later.
+                let _ = c.put(dir, &kept.name, whole, kept.etag.as_deref());
+            }
+        }),
+    }
 }
 
 /// Every `test-report*` and `test-jsons*` object directly under `prefix`, in key (UTF-8
@@ -187,38 +227,20 @@ async fn list_artifacts(
     Ok(out)
 }
 
-/// An artifact's bytes, or why they could not be had.
-type Fetched = Result<Got, String>;
-
-/// An archive in memory, or kept in the download cache.
-enum Got {
-    Memory(Vec<u8>),
-    Cached(std::path::PathBuf),
-}
-
-/// Fetch every artifact, `concurrency` at a time: each worker thread drives one download
-/// at a time on the shared runtime. Results come back in the artifacts' order.
-fn fetch_all(
+/// Open every artifact, many at once (the reads are small): from the download cache, else
+/// from its tail. Results come back in the artifacts' order.
+fn open_all(
     s3: &S3,
     spec: &S3Spec,
     artifacts: &[Artifact],
+    cache: Option<&(Cache, std::path::PathBuf)>,
     progress: &FetchProgress,
-) -> Vec<Fetched> {
-    let (bucket, concurrency) = (spec.bucket.as_str(), spec.concurrency);
-    let cached = spec.cache.as_ref().map(|c| {
-        (
-            c,
-            c.run_dir(
-                &format!("s3/{bucket}"),
-                &spec.artifacts_repo,
-                &spec.run_id,
-                spec.attempt,
-            ),
-        )
-    });
-    let results: Vec<Mutex<Option<Fetched>>> = artifacts.iter().map(|_| Mutex::new(None)).collect();
+) -> Vec<Result<ZipSource, String>> {
+    let results: Vec<Mutex<Option<Result<ZipSource, String>>>> =
+        artifacts.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
-    let workers = concurrency.clamp(1, artifacts.len().max(1));
+    // Tails are small: latency, not bandwidth, bounds this step.
+    let workers = (spec.concurrency * 4).clamp(1, artifacts.len().max(1));
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
@@ -227,36 +249,9 @@ fn fetch_all(
                     let Some(artifact) = artifacts.get(i) else {
                         break;
                     };
-                    let hit = cached.as_ref().and_then(|(c, dir)| {
-                        c.get(dir, &artifact.name, artifact.size, artifact.etag.as_deref())
-                    });
-                    let result = if let Some(path) = hit {
-                        progress.objects_cached.fetch_add(1, Ordering::Relaxed);
-                        progress
-                            .bytes_done
-                            .fetch_add(artifact.size, Ordering::Relaxed);
-                        Ok(Got::Cached(path))
-                    } else if progress.cancelled.load(Ordering::Relaxed) {
-                        Err("cancelled".to_string())
-                    } else {
-                        s3.block_on(fetch_one(s3, bucket, artifact, progress))
-                            .map(|bytes| {
-                                if let Some((c, dir)) = &cached {
-                                    // A cache that cannot be written only costs a download later.
-                                    let _ = c.put(
-                                        dir,
-                                        &artifact.name,
-                                        &bytes,
-                                        artifact.etag.as_deref(),
-                                    );
-                                }
-                                Got::Memory(bytes)
-                            })
-                    };
-                    match &result {
-                        Ok(_) => progress.objects_done.fetch_add(1, Ordering::Relaxed),
-                        Err(_) => progress.objects_failed.fetch_add(1, Ordering::Relaxed),
-                    };
+                    let fetch_failed = AtomicBool::new(false);
+                    let result = open_one(s3, spec, artifact, cache, progress, &fetch_failed);
+                    progress.count_opened(&result, fetch_failed.into_inner());
                     *results[i].lock().expect("no panics while held") = Some(result);
                 }
             });
@@ -267,28 +262,78 @@ fn fetch_all(
         .map(|slot| {
             slot.into_inner()
                 .expect("no panics while held")
-                .expect("every artifact is fetched")
+                .expect("every artifact is opened")
         })
         .collect()
 }
 
-/// One artifact into memory. A body that breaks off is fetched again from the start.
-async fn fetch_one(
+/// Open one artifact: read in place from the download cache, else from its tail (the whole
+/// of a small one, kept in the cache). `fetch_failed` tells a download that failed from an
+/// archive that came but cannot be read.
+fn open_one(
+    s3: &S3,
+    spec: &S3Spec,
+    artifact: &Artifact,
+    cache: Option<&(Cache, std::path::PathBuf)>,
+    progress: &FetchProgress,
+    fetch_failed: &AtomicBool,
+) -> Result<ZipSource, String> {
+    let hit = cache
+        .and_then(|(c, dir)| c.get(dir, &artifact.name, artifact.size, artifact.etag.as_deref()));
+    if let Some(path) = hit {
+        progress.objects_cached.fetch_add(1, Ordering::Relaxed);
+        progress
+            .bytes_done
+            .fetch_add(artifact.size, Ordering::Relaxed);
+        return ZipSource::open_file(&artifact.name, &path, spec.zip_limits)
+            .map_err(|e| e.to_string());
+    }
+    if progress.cancelled.load(Ordering::Relaxed) {
+        fetch_failed.store(true, Ordering::Relaxed);
+        return Err("cancelled".to_string());
+    }
+    let mut fetch = |start: u64, end: u64| {
+        let whole = start == 0 && end == artifact.size;
+        let range = (!whole).then_some((start, end));
+        let got = s3
+            .block_on(fetch_range(s3, &spec.bucket, artifact, range, progress))
+            .inspect_err(|_| fetch_failed.store(true, Ordering::Relaxed))?;
+        if let (Ranged::Whole(bytes), Some((c, dir))) = (&got, cache) {
+            // A cache that cannot be written only costs a download later.
+            let _ = c.put(dir, &artifact.name, bytes, artifact.etag.as_deref());
+        }
+        Ok(got)
+    };
+    open_ranged(
+        &artifact.name,
+        artifact.size,
+        spec.tail_bytes,
+        spec.zip_limits,
+        &mut fetch,
+    )
+}
+
+/// Bytes `start..end` of one artifact (all of it without a range) into memory. A body that
+/// breaks off is fetched again from the start.
+async fn fetch_range(
     s3: &S3,
     bucket: &str,
     artifact: &Artifact,
+    range: Option<(u64, u64)>,
     progress: &FetchProgress,
-) -> Result<Vec<u8>, String> {
+) -> Result<Ranged, String> {
     let mut last_error = String::new();
     for _ in 0..BODY_ATTEMPTS {
-        let response = s3
-            .client()
-            .get_object()
-            .bucket(bucket)
-            .key(&artifact.key)
+        let mut request = s3.client().get_object().bucket(bucket).key(&artifact.key);
+        if let Some((start, end)) = range {
+            request = request.range(format!("bytes={start}-{}", end.saturating_sub(1)));
+        }
+        let response = request
             .send()
             .await
             .map_err(|e| format!("download failed: {}", explain(&e)))?;
+        // A server that ignores the range answers with the whole object.
+        let part = range.is_some() && response.content_range().is_some();
         // The listed size is only a hint for the allocation (capped: a wrong size must not
         // reserve gigabytes).
         let hint = response
@@ -308,7 +353,14 @@ async fn fetch_one(
                         .bytes_done
                         .fetch_add(chunk.len() as u64, Ordering::Relaxed);
                 }
-                Ok(None) => return Ok(bytes),
+                Ok(None) => {
+                    let bytes = Bytes::from(bytes);
+                    return Ok(if part {
+                        Ranged::Part(bytes)
+                    } else {
+                        Ranged::Whole(bytes)
+                    });
+                }
                 Err(e) => {
                     progress.bytes_done.fetch_sub(counted, Ordering::Relaxed);
                     last_error = format!(

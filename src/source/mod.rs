@@ -1,7 +1,8 @@
 //! Where reports come from. A source lists report files, each addressed by the path it would
 //! have after the reference's download-and-extract step (`unzipped-<zip stem>/...`), sorted
-//! the way docs/compatibility.md section 7 orders them. Local folders and zips live here; S3 plugs in as
-//! another producer of the same [`ReportFile`]s.
+//! the way docs/compatibility.md section 7 orders them. Local folders and zips live here; S3
+//! and GitHub Actions plug in as other producers of the same [`ReportFile`]s, whose archives
+//! may still be downloading when the listing is made ([`remote`]).
 
 #[cfg(feature = "net")]
 pub mod actions;
@@ -9,6 +10,7 @@ pub mod actions;
 pub mod bucket;
 pub mod cache;
 pub mod local;
+pub mod remote;
 pub mod zipped;
 
 use std::fmt;
@@ -129,6 +131,9 @@ pub struct Listing {
     /// Run id and attempt, when the source itself names them (a bucket layout).
     pub run_id: Option<String>,
     pub attempt: Option<String>,
+    /// The rest of archives listed from their tails, which the load fetches beside its
+    /// parsing (see [`remote`]); none for local sources.
+    pub downloads: Option<remote::Downloads>,
 }
 
 impl Listing {

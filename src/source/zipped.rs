@@ -16,6 +16,7 @@ use bytes::Bytes;
 use zip::ZipArchive;
 
 use super::SourceError;
+use super::remote::{Remote, RemoteCursor};
 use crate::codec::inflate::inflate_into;
 
 /// Bounds on what one archive may expand to.
@@ -81,6 +82,8 @@ enum Backing {
     /// local header and compressed bytes when the entry is read. A run's zips then take no
     /// memory while it loads, and the load starts once the directories are read.
     File(LocalFile),
+    /// Downloading: its tail is here, the rest comes later (see [`super::remote`]).
+    Remote(Arc<Remote>),
 }
 
 /// An opened archive.
@@ -118,6 +121,27 @@ impl ZipSource {
             buf_at: 0,
         });
         Self::build(name, Backing::File(local), reader, limits)
+    }
+
+    /// Open an archive of which only the tail is here yet (see [`super::remote::open_ranged`]).
+    pub(super) fn open_remote(
+        name: &str,
+        remote: Arc<Remote>,
+        limits: ZipLimits,
+    ) -> Result<Self, SourceError> {
+        let reader = ArchiveReader::Remote(RemoteCursor {
+            remote: remote.clone(),
+            pos: 0,
+        });
+        Self::build(name, Backing::Remote(remote), reader, limits)
+    }
+
+    /// The download this archive still waits for, if it does.
+    pub fn remote(&self) -> Option<Arc<Remote>> {
+        match &self.backing {
+            Backing::Remote(r) => r.missing().is_some().then(|| r.clone()),
+            _ => None,
+        }
     }
 
     fn build(
@@ -283,8 +307,15 @@ impl ZipSource {
     /// whose name and extra field may differ in length from the central directory's.
     fn with_compressed<T>(&self, raw: RawEntry, f: impl FnOnce(&[u8]) -> T) -> Result<T, String> {
         const LOCAL_HEADER: u64 = 30;
-        let mut head = [0u8; LOCAL_HEADER as usize];
         let past_end = || "entry data past the end of the archive".to_string();
+        // A downloading archive's entries are read once the whole of it is here (waiting for
+        // it if need be).
+        let in_memory = match &self.backing {
+            Backing::Memory(bytes) => Some(bytes.clone()),
+            Backing::Remote(remote) => Some(remote.whole()?),
+            Backing::File(_) => None,
+        };
+        let mut head = [0u8; LOCAL_HEADER as usize];
         self.read_at(raw.header_start, &mut head)
             .map_err(|_| past_end())?;
         if head[..4] != *b"PK\x03\x04" {
@@ -296,27 +327,26 @@ impl ZipSource {
             .checked_add(raw.compressed_size)
             .filter(|&end| end <= self.len())
             .ok_or_else(past_end)?;
-        match &self.backing {
+        if let Some(bytes) = in_memory {
             // (Within the length, so within the address space.)
-            Backing::Memory(bytes) => Ok(f(&bytes[start as usize..end as usize])),
-            Backing::File(_) => {
-                thread_local! {
-                    /// The compressed bytes of the entry being read, reused from entry to entry.
-                    static COMPRESSED: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-                }
-                COMPRESSED.with_borrow_mut(|buf| {
-                    buf.resize((end - start) as usize, 0);
-                    self.read_at(start, buf).map_err(|e| e.to_string())?;
-                    Ok(f(buf))
-                })
-            }
+            return Ok(f(&bytes[start as usize..end as usize]));
         }
+        thread_local! {
+            /// The compressed bytes of the entry being read, reused from entry to entry.
+            static COMPRESSED: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+        }
+        COMPRESSED.with_borrow_mut(|buf| {
+            buf.resize((end - start) as usize, 0);
+            self.read_at(start, buf).map_err(|e| e.to_string())?;
+            Ok(f(buf))
+        })
     }
 
     fn len(&self) -> u64 {
         match &self.backing {
             Backing::Memory(bytes) => bytes.len() as u64,
             Backing::File(f) => f.len,
+            Backing::Remote(r) => r.len(),
         }
     }
 
@@ -334,6 +364,11 @@ impl ZipSource {
                 Ok(())
             }
             Backing::File(f) => f.read_exact_at(buf, offset),
+            Backing::Remote(r) => {
+                let bytes = r.whole().map_err(io::Error::other)?;
+                buf.copy_from_slice(&bytes[offset as usize..end as usize]);
+                Ok(())
+            }
         }
     }
 }
@@ -343,6 +378,7 @@ impl ZipSource {
 enum ArchiveReader {
     Memory(Cursor<Bytes>),
     File(FileCursor),
+    Remote(RemoteCursor),
 }
 
 impl Read for ArchiveReader {
@@ -350,6 +386,7 @@ impl Read for ArchiveReader {
         match self {
             Self::Memory(c) => c.read(out),
             Self::File(c) => c.read(out),
+            Self::Remote(c) => c.read(out),
         }
     }
 }
@@ -359,6 +396,7 @@ impl Seek for ArchiveReader {
         match self {
             Self::Memory(c) => c.seek(to),
             Self::File(c) => c.seek(to),
+            Self::Remote(c) => c.seek(to),
         }
     }
 }

@@ -23,7 +23,7 @@ use crate::upload::{self, UploadContext};
 #[derive(Debug, Default)]
 pub struct LoadCounters {
     pub load: Progress,
-    pub fetch: FetchProgress,
+    pub fetch: Arc<FetchProgress>,
     /// The base run's load, when one is compared with.
     pub base: Progress,
 }
@@ -125,7 +125,7 @@ fn load_head(
 /// Load the base run (`--base`, `--base-attempt`) with its job names; an error says why.
 fn load_base(base: &Cli, progress: &Progress) -> Result<LoadedRun, String> {
     let base = &config::resolve_run_url(base).map_err(|e| format!("{e:#}"))?;
-    let listing = config::listing(base, &FetchProgress::default()).map_err(|e| format!("{e:#}"))?;
+    let listing = config::listing(base, &Arc::default()).map_err(|e| format!("{e:#}"))?;
     let opts = config::load_options(base, &listing, false).map_err(|e| format!("{e:#}"))?;
     // The base's failures are compared, not clustered: no signatures to make there.
     let opts = LoadOptions {

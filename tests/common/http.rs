@@ -47,6 +47,31 @@ pub enum Reply {
     },
 }
 
+/// `body` as a storage host serves it: the `Range: bytes=a-b` asked for (206, with its
+/// Content-Range), else the whole (200).
+pub fn ranged(req: &Req, body: &[u8]) -> Reply {
+    let range = req
+        .header("range")
+        .and_then(|r| r.strip_prefix("bytes="))
+        .and_then(|r| r.split_once('-'))
+        .and_then(|(a, b)| Some((a.parse::<usize>().ok()?, b.parse::<usize>().ok()?)));
+    match range {
+        Some((start, end)) if start <= end && end < body.len() => Reply::Bytes {
+            status: 206,
+            headers: vec![(
+                "Content-Range",
+                format!("bytes {start}-{end}/{}", body.len()),
+            )],
+            body: body[start..=end].to_vec(),
+        },
+        _ => Reply::Bytes {
+            status: 200,
+            headers: vec![],
+            body: body.to_vec(),
+        },
+    }
+}
+
 pub fn json(status: u16, body: &str) -> Reply {
     Reply::Respond {
         status,

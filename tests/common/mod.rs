@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use testscope::load::{LoadOptions, Progress, load};
 use testscope::run::LoadedRun;
-use testscope::source::{LocalSpec, ZipLimits, discover};
+use testscope::source::{Listing, LocalSpec, ZipLimits, discover};
 use testscope::upload::{PlannedObject, UploadContext, plan};
 
 /// The testscope binary with the caller's GitHub and AWS variables removed: each test
@@ -38,6 +38,43 @@ pub fn testscope_cmd() -> std::process::Command {
         c.env_remove(var);
     }
     c
+}
+
+/// A generated run (in a bucket folder) whose three report zips are larger than two tails
+/// (about 230 KB each), so that a remote source opens them from their tails and the rest
+/// downloads during the load.
+pub fn larger_run() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = testscope_gen::GenOptions {
+        jobs: 3,
+        files_per_job: 20,
+        cases_per_file: 600,
+        ..testscope_gen::GenOptions::profile("sample").unwrap()
+    };
+    testscope_gen::generate(&opts, dir.path()).unwrap();
+    dir
+}
+
+/// A door a test server waits at until the test opens it. A minute at most, so that a
+/// test whose door never opens fails instead of hanging; `wait` says which it was.
+#[derive(Clone, Default)]
+pub struct Gate(std::sync::Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>);
+
+impl Gate {
+    pub fn open(&self) {
+        *self.0.0.lock().unwrap() = true;
+        self.0.1.notify_all();
+    }
+
+    /// Wait until opened: true if it was, false if the minute passed first.
+    pub fn wait(&self) -> bool {
+        let (lock, cv) = &*self.0;
+        let guard = lock.lock().unwrap();
+        let (guard, _) = cv
+            .wait_timeout_while(guard, std::time::Duration::from_secs(60), |open| !*open)
+            .unwrap();
+        *guard
+    }
 }
 
 pub fn project(rel: &str) -> PathBuf {
@@ -109,6 +146,30 @@ pub fn run_pipeline_keeping(
         ..LoadOptions::default()
     };
     let run = load(listing, &opts, &Progress::default());
+    plan_run(run, run_id, branch, repo, job_names)
+}
+
+/// Load `listing` (from any source) as run `run_id` attempt 1 and plan its uploads, calling
+/// `folded` with each file's index as it joins the run.
+pub fn plan_listing(listing: Listing, run_id: &str, folded: &mut (dyn FnMut(usize) + Send)) -> Run {
+    let opts = LoadOptions {
+        workflow_id: run_id.into(),
+        attempt: 1,
+        ..LoadOptions::default()
+    };
+    let run = testscope::load::load_observed(listing, &opts, &Progress::default(), &mut |f| {
+        folded(f.index)
+    });
+    plan_run(run, run_id, "main", "pytorch/pytorch", Default::default())
+}
+
+fn plan_run(
+    run: LoadedRun,
+    run_id: &str,
+    branch: &str,
+    repo: &str,
+    job_names: std::collections::HashMap<i64, String>,
+) -> Run {
     let ctx = UploadContext {
         workflow_run_id: run_id.into(),
         attempt: run.attempt,

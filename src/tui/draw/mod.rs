@@ -163,18 +163,25 @@ fn totals(buf: &mut Buffer, area: Rect, app: &App, counters: Option<&LoadCounter
         let progress = counters.map(|c| {
             let files = c.load.files_done.load(Ordering::Relaxed);
             let total = c.load.files_total.load(Ordering::Relaxed);
-            let listed = c.fetch.objects_done.load(Ordering::Relaxed);
+            let opened = c.fetch.objects_opened.load(Ordering::Relaxed);
             let to_fetch = c.fetch.objects_total.load(Ordering::Relaxed);
             if total == 0 && to_fetch > 0 {
                 format!(
-                    "fetching {listed}/{to_fetch} artifacts, {}",
+                    "opening {opened}/{to_fetch} artifacts, {}",
                     human_bytes(c.fetch.bytes_done.load(Ordering::Relaxed))
                 )
             } else {
                 let pct = (files * 100).checked_div(total).unwrap_or(0).min(100);
                 let filled = (pct / 5) as usize;
+                // Archives opened from their tails download while the load parses.
+                let left = c.fetch.objects_left();
+                let downloading = if left > 0 && c.fetch.listed.load(Ordering::Relaxed) {
+                    format!(", {left} artifacts downloading")
+                } else {
+                    String::new()
+                };
                 format!(
-                    "loading {}{} {pct}% {files}/{total} files, {} cases, {}",
+                    "loading {}{} {pct}% {files}/{total} files, {} cases, {}{downloading}",
                     "█".repeat(filled),
                     "░".repeat(20 - filled),
                     c.load.cases.load(Ordering::Relaxed),
