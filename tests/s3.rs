@@ -127,7 +127,6 @@ fn s3_spec(bucket: &str) -> S3Spec {
         zip_limits: ZipLimits::default(),
         cache: None,
         concurrency: 8,
-        tail_bytes: testscope::source::remote::DEFAULT_TAIL,
     }
 }
 
@@ -150,7 +149,8 @@ fn sample_run_round_trip_through_seaweedfs() {
         &s3_spec(ARTIFACTS),
         &progress,
     )
-    .unwrap();
+    .unwrap()
+    .fetched();
     assert!(listing.problems.is_empty(), "{:?}", listing.problems);
     assert_eq!(shape(&listing), shape(&local_listing(run.path())));
     assert_eq!(listing.description, format!("s3://{ARTIFACTS}/{PREFIX}"));
@@ -315,7 +315,8 @@ fn listing_past_1000_keys_finds_every_artifact() {
         &s3_spec(ARTIFACTS),
         &progress,
     )
-    .unwrap();
+    .unwrap()
+    .fetched();
     assert!(progress.keys_listed.load(Ordering::Relaxed) > 1100);
     assert_eq!(shape(&listing), shape(&local_listing(run.path())));
     assert_eq!(progress.objects_done.load(Ordering::Relaxed), 7);
@@ -627,7 +628,8 @@ fn sample_run_round_trip_through_moto() {
         &s3_spec(ARTIFACTS),
         &progress,
     )
-    .unwrap();
+    .unwrap()
+    .fetched();
     assert_eq!(shape(&listing), shape(&local_listing(run.path())));
 
     let up = testscope_with(&moto.endpoint(), &moto.access_key, &moto.secret_key)
@@ -843,10 +845,10 @@ fn a_run_opened_again_comes_from_the_download_cache() {
     assert!(!stderr(&none).contains("download cache"));
 }
 
-/// Zips are listed from their tails and parsed while the rest of the run downloads: the
-/// last report zip's download is held until the load has folded a file of the first, and
-/// the listing, every byte fetched and the uploads are those of the same zips on disk
-/// (in process and through the binary, kept in the download cache once whole).
+/// Zips are parsed while the rest of the run downloads: the last report zip's download is
+/// held until the load has folded a file of the first; the reports, every byte fetched
+/// (each zip once) and the uploads are those of the same zips on disk (in process and
+/// through the binary, which keeps the zips in the download cache).
 #[test]
 fn zips_are_parsed_while_the_rest_of_the_run_downloads() {
     let server = Seaweed::start(&[ARTIFACTS, STATS]);
@@ -858,18 +860,17 @@ fn zips_are_parsed_while_the_rest_of_the_run_downloads() {
             .unwrap()
             .len()
     };
-    let big: Vec<&String> = keys
+    let last = keys
         .iter()
-        .filter(|k| size(k) > 2 * testscope::source::remote::DEFAULT_TAIL)
-        .collect();
-    assert_eq!(big.len(), 3, "three report zips read in two parts");
-    let last = big.iter().max().unwrap().to_string();
+        .filter(|k| k.contains("test-reports-"))
+        .max()
+        .unwrap()
+        .to_string();
     let gate = Gate::default();
     let held = Arc::new(Mutex::new(None));
     let (door, seen) = (gate.clone(), held.clone());
     let proxy = Proxy::start(server.addr(), move |h, _| {
-        let head = h.header("range").is_some_and(|r| r.starts_with("bytes=0-"));
-        if h.method == "GET" && head && h.path().ends_with(&last) {
+        if h.method == "GET" && h.path().ends_with(&last) {
             *seen.lock().unwrap() = Some(door.wait());
         }
         Action::Forward
@@ -879,10 +880,9 @@ fn zips_are_parsed_while_the_rest_of_the_run_downloads() {
     let reader = Arc::new(client_for(&proxy.endpoint(), ACCESS_KEY, SECRET_KEY));
     let listing =
         testscope::source::bucket::discover(&reader, &s3_spec(ARTIFACTS), &progress).unwrap();
-    assert!(listing.downloads.is_some());
-    assert_eq!(shape(&listing), shape(&local_listing(run.path())));
-    // Only the small test-jsons zips are whole yet.
-    assert_eq!(progress.objects_done.load(Ordering::Relaxed), 3);
+    // Listed, nothing fetched yet: the load fetches.
+    assert!(listing.reports.is_empty() && listing.feed.is_some());
+    assert_eq!(progress.objects_done.load(Ordering::Relaxed), 0);
     let opened = gate.clone();
     let planned = plan_listing(listing, RUN, &mut |_| opened.open());
     assert_eq!(
@@ -890,6 +890,11 @@ fn zips_are_parsed_while_the_rest_of_the_run_downloads() {
         Some(true),
         "the last zip's download waited for the first file to be parsed"
     );
+    let local_run = run_pipeline(run.path(), RUN, "1", "main", "pytorch/pytorch");
+    let rels = |r: &testscope::run::LoadedRun| -> Vec<String> {
+        r.reports.iter().map(|f| f.rel.to_string()).collect()
+    };
+    assert_eq!(rels(&planned.run), rels(&local_run.run));
     let local = local_objects(run.path());
     assert_eq!(planned.objects.len(), local.len());
     for (got, want) in planned.objects.iter().zip(&local) {
@@ -900,17 +905,17 @@ fn zips_are_parsed_while_the_rest_of_the_run_downloads() {
             got.key
         );
     }
-    // Every archive whole, and no byte fetched twice: a tail, then the rest.
+    // Every archive fetched once, whole.
     assert_eq!(progress.objects_done.load(Ordering::Relaxed), 6);
     assert_eq!(
         progress.bytes_done.load(Ordering::Relaxed),
         keys.iter().map(size).sum::<u64>()
     );
-    for key in &big {
-        assert_eq!(proxy.count("GET", key.as_str()), 2, "{key}");
+    for key in &keys {
+        assert_eq!(proxy.count("GET", key.as_str()), 1, "{key}");
     }
 
-    // The binary: the same uploads, and the whole zips kept in the download cache.
+    // The binary: the same uploads, and the zips kept in the download cache.
     let (out, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let up = testscope_with(&server.endpoint(), ACCESS_KEY, SECRET_KEY)
         .args(["--upload", "--out-dir"])
@@ -943,10 +948,10 @@ fn zips_are_parsed_while_the_rest_of_the_run_downloads() {
     }
 }
 
-/// An archive whose download fails after it was listed: its reports are unreadable, named
-/// with the reason, and the rest of the run loads and uploads as from disk without it.
+/// A zip whose download fails while the run loads is named with the reason; the rest of
+/// the run loads.
 #[test]
-fn a_download_that_fails_after_the_listing_loses_only_its_archive() {
+fn a_download_that_fails_during_the_load_loses_only_its_zip() {
     let server = Seaweed::start(&[ARTIFACTS, STATS]);
     let s3 = server.client();
     let run = larger_run();
@@ -960,8 +965,7 @@ fn a_download_that_fails_after_the_listing_loses_only_its_archive() {
     let name = victim.rsplit('/').next().unwrap().to_string();
     let failing = name.clone();
     let proxy = Proxy::start(server.addr(), move |h, _| {
-        let head = h.header("range").is_some_and(|r| r.starts_with("bytes=0-"));
-        if h.method == "GET" && head && h.path().ends_with(&failing) {
+        if h.method == "GET" && h.path().ends_with(&failing) {
             Action::Error(403, "AccessDenied")
         } else {
             Action::Forward
@@ -974,26 +978,23 @@ fn a_download_that_fails_after_the_listing_loses_only_its_archive() {
     assert_exit(&out, 0);
     let err = stderr(&out);
     assert!(err.contains("fetched 5 artifacts (1 failed)"), "{err}");
-    // Each report of the archive is named, with the reason; the others load.
     let stem = name.trim_end_matches(".zip");
-    let in_archive = local_listing(run.path())
-        .reports
+    let all = local_listing(run.path()).reports;
+    let in_zip = all
         .iter()
         .filter(|r| r.rel.first() == format!("unzipped-{stem}"))
         .count();
+    assert!(in_zip > 0);
     let report = String::from_utf8_lossy(&out.stdout).into_owned();
-    let named = report
-        .lines()
-        .filter(|l| l.contains(&name) && l.contains("archive not downloaded"))
-        .filter(|l| l.contains("AccessDenied (HTTP 403)"))
-        .count();
-    assert!(in_archive > 0);
-    assert_eq!(named, in_archive, "{report}");
     assert!(
-        report.contains(&format!(
-            "{} files",
-            local_listing(run.path()).reports.len()
-        )),
+        report.contains(&format!("{} files", all.len() - in_zip)),
+        "{report}"
+    );
+    assert!(
+        report
+            .lines()
+            .any(|l| l.contains(&format!("s3://{ARTIFACTS}/{victim}"))
+                && l.contains("AccessDenied (HTTP 403)")),
         "{report}"
     );
 }

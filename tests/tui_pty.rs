@@ -487,3 +487,83 @@ fn compare_with_a_base_in_a_real_terminal() {
     assert!(status.success(), "{status:?}");
     tui.assert_restored();
 }
+
+/// A run read from S3 is browsable while it downloads: the header counts the zip still
+/// coming (the last one, held until the test has seen the count), a failed case of a zip
+/// already in opens with its detail, and the whole run shows once the last zip is in.
+#[test]
+fn a_run_from_s3_is_browsable_while_it_downloads() {
+    use common::proxy::{Action, Proxy};
+    use common::s3::{ACCESS_KEY, SECRET_KEY, Seaweed, put_tree};
+
+    let server = Seaweed::start(&["gha-artifacts"]);
+    let run = tempfile::tempdir().unwrap();
+    let opts = testscope_gen::GenOptions::profile("sample").unwrap();
+    testscope_gen::generate(&opts, run.path()).unwrap();
+    let keys = put_tree(
+        &server.client(),
+        "gha-artifacts",
+        &run.path().join("gha-artifacts"),
+        "",
+    );
+    let last = keys
+        .iter()
+        .filter(|k| k.contains("test-reports-"))
+        .max()
+        .unwrap()
+        .clone();
+    let gate = common::Gate::default();
+    let door = gate.clone();
+    let proxy = Proxy::start(server.addr(), move |h, _| {
+        if h.method == "GET" && h.path().ends_with(&last) {
+            door.wait();
+        }
+        Action::Forward
+    });
+    let endpoint = proxy.endpoint();
+    let mut tui = spawn(
+        &[
+            "--workflow-run-id",
+            "1000000001",
+            "--workflow-run-attempt",
+            "1",
+            "--s3-endpoint",
+            &endpoint,
+            "--s3-path-style",
+            "--no-cache",
+        ],
+        &[
+            ("AWS_ACCESS_KEY_ID", ACCESS_KEY),
+            ("AWS_SECRET_ACCESS_KEY", SECRET_KEY),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("AWS_CONFIG_FILE", "/nonexistent/testscope/aws-config"),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE",
+                "/nonexistent/testscope/aws-credentials",
+            ),
+        ],
+    );
+    let screen = tui.screen.clone();
+    wait_for(&screen, "1 artifact downloading");
+    // A failed case of a zip already in: its detail is read again from that zip.
+    tui.send("2");
+    wait_for_row(&screen, 3, " Failures");
+    wait_for(&screen, "failed");
+    tui.send(ENTER);
+    wait_for(&screen, "Attributes");
+    wait_for(&screen, "Traceback");
+    assert!(
+        !contents(&screen).contains("could not be read again"),
+        "{}",
+        dump(&screen)
+    );
+    tui.esc();
+    gate.open();
+    wait_gone(&screen, "downloading");
+    wait_for(&screen, "300 tests");
+    tui.send("q");
+    let status = tui.wait_exit();
+    assert!(status.success(), "{status:?}: {}", dump(&screen));
+    tui.assert_restored();
+}

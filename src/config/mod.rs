@@ -101,7 +101,6 @@ pub fn report_source(cli: &Cli) -> Result<ReportSource> {
         zip_limits: cli.zip_limits(),
         concurrency: bucket::DEFAULT_CONCURRENCY,
         cache: cache(cli),
-        tail_bytes: crate::source::remote::DEFAULT_TAIL,
     };
     Ok(ReportSource::Bucket { s3, spec })
 }

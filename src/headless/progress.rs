@@ -111,19 +111,22 @@ fn run_options(
     if !uploads {
         opts = crate::triage::load_options(opts);
     }
-    if listing.reports.is_empty() {
-        eprintln!(
-            "warning: no test reports found in {}",
-            line(&listing.description)
-        );
+    // (A run still downloading is told after its load.)
+    if listing.reports.is_empty() && listing.feed.is_none() {
+        warn_no_reports(&listing.description);
     }
     Ok(opts)
+}
+
+fn warn_no_reports(description: &str) {
+    eprintln!("warning: no test reports found in {}", line(description));
 }
 
 /// Load each listing (all at once), one progress display for all, with the downloads that
 /// go on beside the loads.
 fn load_shown(work: Vec<(Listing, LoadOptions, Option<Fetching>)>) -> Vec<LoadedRun> {
     let progress: Vec<Progress> = work.iter().map(|_| Progress::default()).collect();
+    let fed: Vec<bool> = work.iter().map(|(l, ..)| l.feed.is_some()).collect();
     let (work, fetching): (Vec<_>, Vec<_>) = work
         .into_iter()
         .map(|(listing, opts, fetch)| ((listing, opts), fetch))
@@ -157,6 +160,11 @@ fn load_shown(work: Vec<(Listing, LoadOptions, Option<Fetching>)>) -> Vec<Loaded
     });
     for fetch in &fetching {
         fetch.report();
+    }
+    for (run, fed) in runs.iter().zip(fed) {
+        if fed && run.reports.is_empty() {
+            warn_no_reports(&run.description);
+        }
     }
     for run in &runs {
         eprintln!(
@@ -202,7 +210,11 @@ impl Fetching {
             human_bytes(progress.bytes_done.load(Ordering::Relaxed)),
             line(&self.from),
             line(&self.endpoint),
-            self.started.elapsed().as_secs_f64()
+            progress
+                .finished
+                .get()
+                .map_or_else(|| self.started.elapsed(), |at| *at - self.started)
+                .as_secs_f64()
         );
     }
 }
@@ -253,7 +265,7 @@ fn fetch_shown_from(
                 let keys = progress.keys_listed.load(Ordering::Relaxed);
                 let message = if listed {
                     format!(
-                        "opening {}/{} artifacts",
+                        "{}/{} artifacts",
                         progress.objects_opened.load(Ordering::Relaxed),
                         progress.objects_total.load(Ordering::Relaxed)
                     )
@@ -305,7 +317,11 @@ fn show_progress(progress: &[Progress], fetching: &[Fetching], finished: impl Fn
                     .iter()
                     .map(|f| f.progress.bytes_done.load(Ordering::Relaxed))
                     .sum();
-                format!(", {left} artifacts downloading ({} in)", human_bytes(bytes))
+                let s = if left == 1 { "" } else { "s" };
+                format!(
+                    ", {left} artifact{s} downloading ({} in)",
+                    human_bytes(bytes)
+                )
             } else {
                 String::new()
             };

@@ -1,6 +1,7 @@
 //! The fold: parsed files join the run strictly in listing order, whichever worker parsed
 //! them, so documents, float sums and the case table come out the same on any machine.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Condvar, Mutex, TryLockError};
@@ -57,10 +58,10 @@ pub(super) struct FoldState<'o> {
 
 /// Fold every parsed file whose turn has come. The worker that finds the fold idle does it
 /// (no thread of its own to wake per file); one that finds it busy leaves its file to it.
-pub(super) fn fold_ready(
+pub(super) fn fold_ready<'f>(
     (queue, cv): &(Mutex<Queue>, Condvar),
     folder: &Mutex<FoldState<'_>>,
-    reports: &[ReportFile],
+    file: &dyn Fn(usize) -> Cow<'f, ReportFile>,
     progress: &Progress,
 ) {
     loop {
@@ -90,9 +91,11 @@ pub(super) fn fold_ready(
                 run.cases.reserve(cases, name_bytes);
             }
             let (notable_before, problems_before) = (run.notable.len(), run.problems.len());
-            fold(run, &reports[index], done, summary, all.as_mut(), progress);
+            let report = file(index);
+            fold(run, &report, done, summary, all.as_mut(), progress);
             observer(FileFolded {
                 index,
+                file: &report,
                 info: run.files.last().expect("fold pushes the file"),
                 notable: &run.notable[notable_before..],
                 problems: &run.problems[problems_before..],

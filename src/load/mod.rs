@@ -2,6 +2,7 @@
 //! the listing's order (docs/compatibility.md section 7) so documents and float sums are deterministic.
 //! Workers never run more than a window of files ahead of the fold, which bounds memory.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
@@ -10,7 +11,8 @@ use crate::codec::gzip::DeflateChunk;
 use crate::py::num as pynum;
 use crate::report::{Enrichment, Object, Value};
 use crate::run::{CaseBrief, FileInfo, FileLines, Lines, LoadedRun, Problem, ProblemKind};
-use crate::source::Listing;
+use crate::source::feed::Feed;
+use crate::source::{Listing, ReportFile};
 use crate::stats::Summary;
 
 pub(crate) mod file;
@@ -96,6 +98,7 @@ const BATCH: usize = 8;
 /// rest loads.
 pub struct FileFolded<'a> {
     pub index: usize,
+    pub file: &'a ReportFile,
     pub info: &'a FileInfo,
     pub notable: &'a [CaseBrief],
     pub problems: &'a [Problem],
@@ -107,8 +110,8 @@ pub fn load(listing: Listing, opts: &LoadOptions, progress: &Progress) -> Loaded
 }
 
 /// [`load`], telling `observer` about each file as it is folded, in run order (on whichever
-/// worker folds it). Archives still downloading are fetched beside the parsing: a worker
-/// that comes to one waits for it.
+/// worker folds it). A listing's downloads run beside the parsing: a worker that comes to
+/// a file not downloaded yet waits for it.
 pub fn load_observed(
     mut listing: Listing,
     opts: &LoadOptions,
@@ -124,6 +127,47 @@ pub fn load_observed(
     })
 }
 
+/// The report files a load reads: all listed up front, or published as the run downloads.
+enum Files<'a> {
+    Listed(&'a [ReportFile]),
+    Fed(&'a Feed),
+}
+
+impl Files<'_> {
+    /// Wait for files `first..first + n`: how many of them there are (0: no more files).
+    fn wait(&self, first: usize, n: usize, progress: &Progress) -> usize {
+        match self {
+            Self::Listed(reports) => reports.len().saturating_sub(first).min(n),
+            Self::Fed(feed) => {
+                let have = feed.wait_for(first + n);
+                progress
+                    .files_total
+                    .fetch_max(feed.published().0 as u64, Ordering::Relaxed);
+                have.saturating_sub(first)
+            }
+        }
+    }
+
+    /// File `index` (waited for already).
+    fn get(&self, index: usize) -> Cow<'_, ReportFile> {
+        match self {
+            Self::Listed(reports) => Cow::Borrowed(&reports[index]),
+            Self::Fed(feed) => Cow::Owned(feed.get(index).expect("published before it is read")),
+        }
+    }
+
+    /// Files from `at` on, when that is known to be all of them.
+    fn left(&self, at: usize) -> Option<usize> {
+        match self {
+            Self::Listed(reports) => Some(reports.len().saturating_sub(at)),
+            Self::Fed(feed) => match feed.published() {
+                (n, true) => Some(n.saturating_sub(at)),
+                _ => None,
+            },
+        }
+    }
+}
+
 fn load_listed(
     listing: Listing,
     opts: &LoadOptions,
@@ -135,30 +179,27 @@ fn load_listed(
         td_exclusions,
         problems,
         description,
+        feed,
         ..
     } = listing;
-    let mut run = LoadedRun {
+    let run = LoadedRun {
         description,
         workflow_id: opts.workflow_id.clone(),
         attempt: opts.attempt,
-        td_exclusions,
         failed: opts.keep_failed.then(Lines::default),
         ..LoadedRun::default()
     };
-    run.problems
-        .extend(problems.into_iter().map(|(file, message)| Problem {
-            file,
-            kind: ProblemKind::Unreadable,
-            message,
-        }));
-    read_td_exclusions(&mut run, opts);
+    let files = match &feed {
+        Some(feed) => Files::Fed(feed),
+        None => Files::Listed(&reports),
+    };
     // A testcase takes well over 64 bytes of XML and its name less than its XML: bounds
     // from the sizes known up front (see CaseTable::reserve). Made by the first fold, beside
     // the parsing: each column's first (huge) page is faulted in then, instead of holding up
-    // the workers' start (`bench/tui.sh`).
+    // the workers' start (`bench/tui.sh`). (A fed listing's sizes are not known up front.)
     let xml_bytes: u64 = reports.iter().map(|r| r.size).sum();
     let xml_bytes = usize::try_from(xml_bytes).unwrap_or(usize::MAX);
-    let reserve = Some((xml_bytes / 64, xml_bytes / 4));
+    let reserve = (feed.is_none()).then_some((xml_bytes / 64, xml_bytes / 4));
     progress
         .files_total
         .store(reports.len() as u64, Ordering::Relaxed);
@@ -181,7 +222,7 @@ fn load_listed(
 
     std::thread::scope(|s| {
         for _ in 0..threads {
-            let (next, queue, folder, reports) = (&next, &queue, &folder, &reports);
+            let (next, queue, folder, files) = (&next, &queue, &folder, &files);
             s.spawn(move || {
                 let mut scratch = Scratch {
                     xml: Vec::new(),
@@ -196,21 +237,25 @@ fn load_listed(
                     1
                 };
                 // Near the end, single files: a last batch on one worker would idle the rest.
-                let size = |at: usize| {
-                    if reports.len().saturating_sub(at) > threads * batch * 4 {
-                        batch
-                    } else {
-                        1
-                    }
+                let size = |at: usize| match files.left(at) {
+                    Some(left) if left <= threads * batch * 4 => 1,
+                    _ => batch,
                 };
                 loop {
+                    // (The size is taken from the update that succeeded: more files may be
+                    // published between two calls.)
+                    let mut take = 0;
                     let first = next
                         .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |at| {
-                            Some(at + size(at))
+                            take = size(at);
+                            Some(at + take)
                         })
                         .unwrap_or_else(|at| at); // (never Err: the update always gives a value)
-                    let take = size(first);
-                    if first >= reports.len() || progress.cancelled.load(Ordering::Relaxed) {
+                    if progress.cancelled.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let have = files.wait(first, take, progress);
+                    if have == 0 {
                         break;
                     }
                     // Wait until the fold is within a window of these files.
@@ -222,12 +267,13 @@ fn load_listed(
                         q.waiting -= 1;
                     }
                     drop(q);
-                    let end = reports.len().min(first + take);
+                    let end = first + have;
                     scratch.lines.clear();
                     scratch.failed.clear();
                     scratch.ends.clear();
-                    for (index, file) in reports.iter().enumerate().take(end).skip(first) {
-                        let result = parse_file(file, opts, index, &mut scratch);
+                    for index in first..end {
+                        let file = files.get(index);
+                        let result = parse_file(&file, opts, index, &mut scratch);
                         scratch.ends.push(scratch.lines.len());
                         let mut done = Done {
                             index,
@@ -271,7 +317,7 @@ fn load_listed(
                             .expect("no panics while held")
                             .pending
                             .insert(index, done);
-                        fold_ready(queue, folder, reports, progress);
+                        fold_ready(queue, folder, &|i| files.get(i), progress);
                     }
                 }
             });
@@ -285,8 +331,23 @@ fn load_listed(
         ..
     } = folder.into_inner().expect("no panics while held");
     run.summary = summary.into_rows();
-    run.reports = reports;
     run.test_run = all;
+    let (reports, td_exclusions, problems) = match &feed {
+        Some(feed) => feed.take_parts(),
+        None => (reports, td_exclusions, problems),
+    };
+    run.reports = reports;
+    run.td_exclusions = td_exclusions;
+    // The source's problems first, then the td_exclusions files', then the reports' own.
+    let of_files = std::mem::take(&mut run.problems);
+    run.problems
+        .extend(problems.into_iter().map(|(file, message)| Problem {
+            file,
+            kind: ProblemKind::Unreadable,
+            message,
+        }));
+    read_td_exclusions(&mut run, opts);
+    run.problems.extend(of_files);
     run
 }
 

@@ -443,7 +443,7 @@ pub fn discover(spec: &ActionsSpec, progress: &Arc<FetchProgress>) -> Result<Lis
         }
     }
     listing.finish();
-    listing.downloads = Downloads::new(downloads, spec.concurrency, progress.clone());
+    listing.downloads = Downloads::of_rests(downloads, spec.concurrency, progress.clone());
     Ok(listing)
 }
 

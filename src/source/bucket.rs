@@ -1,22 +1,26 @@
 //! The S3 source: one run's artifacts in the artifacts bucket
 //! (`s3://<bucket>/<owner>/<repo>/<run>/<attempt>/artifact/`, docs/compatibility.md section 1). The listing is
-//! paginated, `test-report*` and `test-jsons*` zips are opened from their tails (ranged
-//! reads, concurrently) exactly as the local bucket layout opens them, so the resulting
-//! [`Listing`] is the one the same bucket laid out on disk gives; the rest of each zip is
-//! fetched into memory, never to disk, while the load parses the zips already here
-//! ([`super::remote`]).
+//! paginated, `test-report*` and `test-jsons*` zips are fetched concurrently (bounded) into
+//! memory, never to disk, and opened exactly as the local bucket layout opens them. A key
+//! names its zip's folder (`unzipped-<stem>`), so the order of the run's reports is known by
+//! folder before any zip is here: the zips are fetched in that order while the load runs,
+//! and each folder's reports are published ([`super::feed`]) as soon as it and the folders
+//! before it are in, so parsing starts with the first zip. The reports come out as the same
+//! bucket laid out on disk lists them.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Condvar, Mutex};
 
 use bytes::Bytes;
 
 use crate::s3_client::{S3, explain};
 
 use super::cache::Cache;
+use super::feed::Feed;
 use super::local::{JSONS_PREFIX, REPORT_PREFIX, add_archive};
 pub use super::remote::FetchProgress;
-use super::remote::{Download, Downloads, Ranged, open_ranged};
+use super::remote::{Downloads, in_order};
 use super::zipped::{ZipLimits, ZipSource};
 use super::{Listing, SourceError};
 
@@ -36,8 +40,6 @@ pub struct S3Spec {
     pub concurrency: usize,
     /// Where downloaded archives are kept (none: `--no-cache`).
     pub cache: Option<Cache>,
-    /// Bytes of each zip's tail read first (see [`super::remote::DEFAULT_TAIL`]).
-    pub tail_bytes: u64,
 }
 
 /// The default artifacts bucket of the reference.
@@ -71,9 +73,10 @@ struct Artifact {
 /// the request itself, not a body that breaks after the answer started).
 const BODY_ATTEMPTS: usize = 3;
 
-/// List the run's artifacts and open each from its tail; the rest of each is fetched by the
-/// listing's [`Listing::downloads`], which the load runs. Listing failures (no bucket, no
-/// access, no server) are errors; a zip that cannot be fetched or opened is a problem entry.
+/// List the run's artifacts; the listing's [`Listing::downloads`] (which the load runs)
+/// fetch them, 8 at a time, and its [`Listing::feed`] publishes each folder's reports as
+/// soon as it and the folders before it are here. Listing failures (no bucket, no access,
+/// no server) are errors; a zip that cannot be fetched or opened is a problem entry.
 pub fn discover(
     s3: &Arc<S3>,
     spec: &S3Spec,
@@ -113,73 +116,151 @@ pub fn discover(
         );
         (c.clone(), dir)
     });
-    let opened = open_all(s3, spec, &artifacts, cache.as_ref(), progress);
-
-    let mut listing = Listing {
+    let feed = Arc::new(Feed::default());
+    let fetch = Fetch {
+        s3: s3.clone(),
+        spec: spec.clone(),
+        artifacts,
+        cache,
+        progress: progress.clone(),
+        feed: feed.clone(),
+    };
+    let closing = feed.clone();
+    let downloads = Downloads::new(
+        Box::new(move || fetch.run()),
+        Box::new(move || closing.close()),
+        progress.clone(),
+    );
+    Ok(Listing {
         description: location,
         run_id: Some(spec.run_id.clone()),
         attempt: Some(spec.attempt.to_string()),
+        downloads: Some(downloads),
+        feed: Some(feed),
         ..Listing::default()
-    };
-    let mut downloads = Vec::new();
-    // In key order, as the local layout adds its sorted folder entries; the downloads go in
-    // this order too, which is (nearly) the order the load reads the zips in.
-    for (artifact, result) in artifacts.iter().zip(opened) {
-        match result {
-            Ok(zip) => {
-                if let Some(remote) = zip.remote() {
-                    downloads.push(rest_of(s3, spec, artifact, remote, cache.clone(), progress));
-                }
-                add_archive(
-                    Arc::new(zip),
-                    artifact.name.starts_with(REPORT_PREFIX),
-                    &mut listing,
-                );
-            }
-            Err(message) => listing
-                .problems
-                .push((format!("s3://{}/{}", spec.bucket, artifact.key), message)),
-        }
-    }
-    listing.finish();
-    listing.downloads = Downloads::new(downloads, spec.concurrency, progress.clone());
-    Ok(listing)
+    })
 }
 
-/// The download of the rest of `artifact`, kept in the cache once whole.
-fn rest_of(
-    s3: &Arc<S3>,
-    spec: &S3Spec,
-    artifact: &Artifact,
-    remote: Arc<super::remote::Remote>,
-    cache: Option<(Cache, std::path::PathBuf)>,
-    progress: &Arc<FetchProgress>,
-) -> Download {
-    let (s3, bucket, progress) = (s3.clone(), spec.bucket.clone(), progress.clone());
-    let fetched = artifact.clone();
-    let kept = artifact.clone();
-    Download {
-        remote,
-        fetch: Box::new(move |at| {
-            match s3.block_on(fetch_range(
-                &s3,
-                &bucket,
-                &fetched,
-                Some((0, at)),
-                &progress,
-            ))? {
-                Ranged::Part(head) => Ok(head),
-                // A server that ignores ranges: the head of what it sent.
-                Ranged::Whole(all) => Ok(all.slice(..(at as usize).min(all.len()))),
+/// The run's archives to fetch, and where their reports go.
+struct Fetch {
+    s3: Arc<S3>,
+    spec: S3Spec,
+    /// In key order.
+    artifacts: Vec<Artifact>,
+    cache: Option<(Cache, PathBuf)>,
+    progress: Arc<FetchProgress>,
+    feed: Arc<Feed>,
+}
+
+impl Fetch {
+    /// Fetch every archive, in the order the load reads them, and publish each folder once
+    /// it and the folders before it are here.
+    fn run(self) {
+        // Each archive's reports lie under its own folder, `unzipped-<stem>`; the listing's
+        // order is by folder, and among archives of one folder (same stem) by key, later
+        // paths replacing earlier ones as extraction would.
+        let folder = |a: &Artifact| super::zipped::path_stem(&a.name).to_string();
+        let mut order: Vec<usize> = (0..self.artifacts.len()).collect();
+        order.sort_by(|&a, &b| {
+            let (fa, fb) = (folder(&self.artifacts[a]), folder(&self.artifacts[b]));
+            fa.cmp(&fb).then(a.cmp(&b))
+        });
+        let opened: Mutex<Vec<Option<Result<ZipSource, String>>>> =
+            Mutex::new(self.artifacts.iter().map(|_| None).collect());
+        let arrived = Condvar::new();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                in_order(order.clone(), self.spec.concurrency, |i| {
+                    let result = self.fetch_one(&self.artifacts[i]);
+                    opened.lock().expect("no panics while held")[i] = Some(result);
+                    arrived.notify_all();
+                });
+            });
+            let mut at = 0;
+            while at < order.len() {
+                let name = folder(&self.artifacts[order[at]]);
+                let end = at
+                    + order[at..]
+                        .iter()
+                        .take_while(|&&i| folder(&self.artifacts[i]) == name)
+                        .count();
+                let mut part = Listing::default();
+                for &i in &order[at..end] {
+                    let result = {
+                        let mut slots = opened.lock().expect("no panics while held");
+                        loop {
+                            match slots[i].take() {
+                                Some(result) => break result,
+                                None => slots = arrived.wait(slots).expect("no panics while held"),
+                            }
+                        }
+                    };
+                    let artifact = &self.artifacts[i];
+                    match result {
+                        Ok(zip) => add_archive(
+                            Arc::new(zip),
+                            artifact.name.starts_with(REPORT_PREFIX),
+                            &mut part,
+                        ),
+                        Err(message) => self.feed.problem(
+                            i,
+                            format!("s3://{}/{}", self.spec.bucket, artifact.key),
+                            message,
+                        ),
+                    }
+                }
+                self.feed.publish(part);
+                at = end;
             }
-        }),
-        done: Box::new(move |whole| {
-            if let Some((c, dir)) = &cache {
-                // A cache that cannot be written only costs a download later.
-                let _ = c.put(dir, &kept.name, whole, kept.etag.as_deref());
-            }
-        }),
+            self.feed.close();
+        });
     }
+
+    /// One archive, opened: read in place from the download cache, else fetched whole into
+    /// memory (and kept in the cache).
+    fn fetch_one(&self, artifact: &Artifact) -> Result<ZipSource, String> {
+        let progress = &self.progress;
+        let hit = self.cache.as_ref().and_then(|(c, dir)| {
+            c.get(dir, &artifact.name, artifact.size, artifact.etag.as_deref())
+        });
+        let fetched = if let Some(path) = hit {
+            progress.objects_cached.fetch_add(1, Ordering::Relaxed);
+            progress
+                .bytes_done
+                .fetch_add(artifact.size, Ordering::Relaxed);
+            Ok(Got::Cached(path))
+        } else if progress.cancelled.load(Ordering::Relaxed) {
+            Err("cancelled".to_string())
+        } else {
+            let s3 = &self.s3;
+            s3.block_on(fetch_whole(s3, &self.spec.bucket, artifact, progress))
+                .map(|bytes| {
+                    if let Some((c, dir)) = &self.cache {
+                        // A cache that cannot be written only costs a download later.
+                        let _ = c.put(dir, &artifact.name, &bytes, artifact.etag.as_deref());
+                    }
+                    Got::Memory(bytes)
+                })
+        };
+        progress.objects_opened.fetch_add(1, Ordering::Relaxed);
+        match &fetched {
+            Ok(_) => progress.objects_done.fetch_add(1, Ordering::Relaxed),
+            Err(_) => progress.objects_failed.fetch_add(1, Ordering::Relaxed),
+        };
+        let limits = self.spec.zip_limits;
+        match fetched? {
+            Got::Memory(bytes) => ZipSource::open(&artifact.name, Bytes::from(bytes), limits),
+            // Read in place, as local zips are.
+            Got::Cached(path) => ZipSource::open_file(&artifact.name, &path, limits),
+        }
+        .map_err(|e| e.to_string())
+    }
+}
+
+/// An archive in memory, or kept in the download cache.
+enum Got {
+    Memory(Vec<u8>),
+    Cached(PathBuf),
 }
 
 /// Every `test-report*` and `test-jsons*` object directly under `prefix`, in key (UTF-8
@@ -227,113 +308,23 @@ async fn list_artifacts(
     Ok(out)
 }
 
-/// Open every artifact, many at once (the reads are small): from the download cache, else
-/// from its tail. Results come back in the artifacts' order.
-fn open_all(
-    s3: &S3,
-    spec: &S3Spec,
-    artifacts: &[Artifact],
-    cache: Option<&(Cache, std::path::PathBuf)>,
-    progress: &FetchProgress,
-) -> Vec<Result<ZipSource, String>> {
-    let results: Vec<Mutex<Option<Result<ZipSource, String>>>> =
-        artifacts.iter().map(|_| Mutex::new(None)).collect();
-    let next = AtomicUsize::new(0);
-    // Tails are small: latency, not bandwidth, bounds this step.
-    let workers = (spec.concurrency * 4).clamp(1, artifacts.len().max(1));
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(artifact) = artifacts.get(i) else {
-                        break;
-                    };
-                    let fetch_failed = AtomicBool::new(false);
-                    let result = open_one(s3, spec, artifact, cache, progress, &fetch_failed);
-                    progress.count_opened(&result, fetch_failed.into_inner());
-                    *results[i].lock().expect("no panics while held") = Some(result);
-                }
-            });
-        }
-    });
-    results
-        .into_iter()
-        .map(|slot| {
-            slot.into_inner()
-                .expect("no panics while held")
-                .expect("every artifact is opened")
-        })
-        .collect()
-}
-
-/// Open one artifact: read in place from the download cache, else from its tail (the whole
-/// of a small one, kept in the cache). `fetch_failed` tells a download that failed from an
-/// archive that came but cannot be read.
-fn open_one(
-    s3: &S3,
-    spec: &S3Spec,
-    artifact: &Artifact,
-    cache: Option<&(Cache, std::path::PathBuf)>,
-    progress: &FetchProgress,
-    fetch_failed: &AtomicBool,
-) -> Result<ZipSource, String> {
-    let hit = cache
-        .and_then(|(c, dir)| c.get(dir, &artifact.name, artifact.size, artifact.etag.as_deref()));
-    if let Some(path) = hit {
-        progress.objects_cached.fetch_add(1, Ordering::Relaxed);
-        progress
-            .bytes_done
-            .fetch_add(artifact.size, Ordering::Relaxed);
-        return ZipSource::open_file(&artifact.name, &path, spec.zip_limits)
-            .map_err(|e| e.to_string());
-    }
-    if progress.cancelled.load(Ordering::Relaxed) {
-        fetch_failed.store(true, Ordering::Relaxed);
-        return Err("cancelled".to_string());
-    }
-    let mut fetch = |start: u64, end: u64| {
-        let whole = start == 0 && end == artifact.size;
-        let range = (!whole).then_some((start, end));
-        let got = s3
-            .block_on(fetch_range(s3, &spec.bucket, artifact, range, progress))
-            .inspect_err(|_| fetch_failed.store(true, Ordering::Relaxed))?;
-        if let (Ranged::Whole(bytes), Some((c, dir))) = (&got, cache) {
-            // A cache that cannot be written only costs a download later.
-            let _ = c.put(dir, &artifact.name, bytes, artifact.etag.as_deref());
-        }
-        Ok(got)
-    };
-    open_ranged(
-        &artifact.name,
-        artifact.size,
-        spec.tail_bytes,
-        spec.zip_limits,
-        &mut fetch,
-    )
-}
-
-/// Bytes `start..end` of one artifact (all of it without a range) into memory. A body that
-/// breaks off is fetched again from the start.
-async fn fetch_range(
+/// One artifact into memory. A body that breaks off is fetched again from the start.
+async fn fetch_whole(
     s3: &S3,
     bucket: &str,
     artifact: &Artifact,
-    range: Option<(u64, u64)>,
     progress: &FetchProgress,
-) -> Result<Ranged, String> {
+) -> Result<Vec<u8>, String> {
     let mut last_error = String::new();
     for _ in 0..BODY_ATTEMPTS {
-        let mut request = s3.client().get_object().bucket(bucket).key(&artifact.key);
-        if let Some((start, end)) = range {
-            request = request.range(format!("bytes={start}-{}", end.saturating_sub(1)));
-        }
-        let response = request
+        let response = s3
+            .client()
+            .get_object()
+            .bucket(bucket)
+            .key(&artifact.key)
             .send()
             .await
             .map_err(|e| format!("download failed: {}", explain(&e)))?;
-        // A server that ignores the range answers with the whole object.
-        let part = range.is_some() && response.content_range().is_some();
         // The listed size is only a hint for the allocation (capped: a wrong size must not
         // reserve gigabytes).
         let hint = response
@@ -353,14 +344,7 @@ async fn fetch_range(
                         .bytes_done
                         .fetch_add(chunk.len() as u64, Ordering::Relaxed);
                 }
-                Ok(None) => {
-                    let bytes = Bytes::from(bytes);
-                    return Ok(if part {
-                        Ranged::Part(bytes)
-                    } else {
-                        Ranged::Whole(bytes)
-                    });
-                }
+                Ok(None) => return Ok(bytes),
                 Err(e) => {
                     progress.bytes_done.fetch_sub(counted, Ordering::Relaxed);
                     last_error = format!(

@@ -9,6 +9,7 @@ pub mod actions;
 #[cfg(feature = "net")]
 pub mod bucket;
 pub mod cache;
+pub mod feed;
 pub mod local;
 pub mod remote;
 pub mod zipped;
@@ -131,12 +132,31 @@ pub struct Listing {
     /// Run id and attempt, when the source itself names them (a bucket layout).
     pub run_id: Option<String>,
     pub attempt: Option<String>,
-    /// The rest of archives listed from their tails, which the load fetches beside its
-    /// parsing (see [`remote`]); none for local sources.
+    /// Downloads the load runs beside its parsing: the rest of archives listed from their
+    /// tails ([`remote`]), or the archives whose reports `feed` publishes. None for local
+    /// sources.
     pub downloads: Option<remote::Downloads>,
+    /// Reports published while the run downloads, after `reports` (empty then): see
+    /// [`feed`].
+    pub feed: Option<Arc<feed::Feed>>,
 }
 
 impl Listing {
+    /// The whole listing, for a caller that does not load it: runs the downloads here and
+    /// takes in what the feed published.
+    pub fn fetched(mut self) -> Listing {
+        if let Some(downloads) = self.downloads.take() {
+            downloads.run();
+        }
+        if let Some(feed) = self.feed.take() {
+            let (reports, td_exclusions, problems) = feed.take_parts();
+            self.reports.extend(reports);
+            self.td_exclusions.extend(td_exclusions);
+            self.problems.extend(problems);
+        }
+        self
+    }
+
     /// docs/compatibility.md section 7: sort by path components; a later duplicate path replaces an earlier one
     /// (extracting both would overwrite the first).
     pub fn finish(&mut self) {

@@ -43,6 +43,8 @@ pub struct FetchProgress {
     pub objects_cached: AtomicU64,
     /// Set by the front-end to stop starting new downloads.
     pub cancelled: AtomicBool,
+    /// When the last archive was whole (or failed), once it is.
+    pub finished: std::sync::OnceLock<std::time::Instant>,
 }
 
 impl FetchProgress {
@@ -322,35 +324,78 @@ pub struct Download {
 }
 
 /// The downloads a listing still waits for, run by the load beside its workers (see
-/// [`crate::source::Listing::downloads`]). Dropped without running, every archive it holds
-/// fails, so that no reader waits for ever.
+/// [`crate::source::Listing::downloads`]). Dropped without running, it gives up on what it
+/// would have fetched, so that no reader waits for ever.
 pub struct Downloads {
-    tasks: Vec<Download>,
-    concurrency: usize,
+    job: Option<Box<dyn FnOnce() + Send>>,
+    abandon: Option<Box<dyn FnOnce() + Send>>,
     progress: Arc<FetchProgress>,
 }
 
 impl std::fmt::Debug for Downloads {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Downloads")
-            .field("archives", &self.tasks.len())
-            .field("concurrency", &self.concurrency)
-            .finish()
+        f.debug_struct("Downloads").finish_non_exhaustive()
     }
 }
 
 impl Downloads {
-    /// Fetch `tasks` in order, `concurrency` at a time; `None` when there are none.
+    /// `job` fetches; `abandon` tells readers that nothing will come, if it never runs.
     pub fn new(
+        job: Box<dyn FnOnce() + Send>,
+        abandon: Box<dyn FnOnce() + Send>,
+        progress: Arc<FetchProgress>,
+    ) -> Self {
+        Self {
+            job: Some(job),
+            abandon: Some(abandon),
+            progress,
+        }
+    }
+
+    /// Fetch the rest of archives opened from their tails, in order, `concurrency` at a
+    /// time; `None` when there are none.
+    pub fn of_rests(
         tasks: Vec<Download>,
         concurrency: usize,
         progress: Arc<FetchProgress>,
     ) -> Option<Self> {
-        (!tasks.is_empty()).then_some(Self {
-            tasks,
-            concurrency,
-            progress,
-        })
+        if tasks.is_empty() {
+            return None;
+        }
+        let remotes: Vec<Arc<Remote>> = tasks.iter().map(|t| t.remote.clone()).collect();
+        let counters = progress.clone();
+        let job = move || {
+            in_order(tasks, concurrency, |task| {
+                let Download {
+                    remote,
+                    fetch,
+                    done,
+                } = task;
+                let result = match remote.missing() {
+                    Some(_) if counters.cancelled.load(Ordering::Relaxed) => {
+                        Err("cancelled".to_string())
+                    }
+                    Some(at) => fetch(at).and_then(|head| remote.complete(&head)),
+                    None => remote.whole(),
+                };
+                match result {
+                    Ok(whole) => {
+                        done(&whole);
+                        counters.objects_done.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(why) => {
+                        remote.fail(why);
+                        counters.objects_failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            });
+        };
+        let abandon = move || {
+            for remote in remotes {
+                remote.fail("not downloaded: the load stopped first".into());
+            }
+        };
+        Some(Self::new(Box::new(job), Box::new(abandon), progress))
     }
 
     /// The counters the downloads update.
@@ -358,59 +403,39 @@ impl Downloads {
         &self.progress
     }
 
-    /// Fetch every archive (returns when all are here or failed).
+    /// Fetch everything (returns when all is here or failed).
     pub fn run(mut self) {
-        let tasks: Vec<Mutex<Option<Download>>> = std::mem::take(&mut self.tasks)
-            .into_iter()
-            .map(|t| Mutex::new(Some(t)))
-            .collect();
-        let next = AtomicUsize::new(0);
-        let progress = &self.progress;
-        std::thread::scope(|s| {
-            for _ in 0..self.concurrency.clamp(1, tasks.len().max(1)) {
-                s.spawn(|| {
-                    while let Some(slot) = tasks.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        let task = slot.lock().expect("no panics while held").take();
-                        let Some(Download {
-                            remote,
-                            fetch,
-                            done,
-                        }) = task
-                        else {
-                            continue;
-                        };
-                        let result = if progress.cancelled.load(Ordering::Relaxed) {
-                            Err("cancelled".to_string())
-                        } else {
-                            match remote.missing() {
-                                Some(at) => fetch(at).and_then(|head| remote.complete(&head)),
-                                None => remote.whole(),
-                            }
-                        };
-                        match result {
-                            Ok(whole) => {
-                                done(&whole);
-                                progress.objects_done.fetch_add(1, Ordering::Relaxed);
-                            }
-                            Err(why) => {
-                                remote.fail(why);
-                                progress.objects_failed.fetch_add(1, Ordering::Relaxed);
-                            }
-                        }
-                    }
-                });
-            }
-        });
+        self.abandon = None;
+        if let Some(job) = self.job.take() {
+            job();
+        }
+        let _ = self.progress.finished.set(std::time::Instant::now());
     }
 }
 
 impl Drop for Downloads {
     fn drop(&mut self) {
-        for task in &self.tasks {
-            task.remote
-                .fail("not downloaded: the load stopped first".into());
+        if let Some(abandon) = self.abandon.take() {
+            abandon();
         }
     }
+}
+
+/// Run `work` on each of `items`, in order, `concurrency` at a time.
+pub(super) fn in_order<T: Send>(items: Vec<T>, concurrency: usize, work: impl Fn(T) + Sync) {
+    let slots: Vec<Mutex<Option<T>>> = items.into_iter().map(|t| Mutex::new(Some(t))).collect();
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..concurrency.clamp(1, slots.len().max(1)) {
+            s.spawn(|| {
+                while let Some(slot) = slots.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    if let Some(item) = slot.lock().expect("no panics while held").take() {
+                        work(item);
+                    }
+                }
+            });
+        }
+    });
 }
 
 #[cfg(test)]
@@ -546,7 +571,7 @@ mod tests {
             fetch: Box::new(|_| unreachable!("never run")),
             done: Box::new(|_| {}),
         };
-        drop(Downloads::new(vec![task], 2, Arc::default()));
+        drop(Downloads::of_rests(vec![task], 2, Arc::default()));
         assert!(zip2.read_entry(0, 1 << 20).is_err());
     }
 
@@ -570,7 +595,7 @@ mod tests {
             done: Box::new(move |whole| *keep.lock().unwrap() = Some(whole.clone())),
         };
         let progress = Arc::new(FetchProgress::default());
-        Downloads::new(vec![task], 4, progress.clone())
+        Downloads::of_rests(vec![task], 4, progress.clone())
             .unwrap()
             .run();
         assert_eq!(progress.objects_done.load(Ordering::Relaxed), 1);

@@ -111,10 +111,17 @@ pub struct Folded {
     pub files: Vec<FileInfo>,
     pub notable: Vec<CaseBrief>,
     pub problems: Vec<Problem>,
+    /// The report files, when they were not listed before the load (a run that is still
+    /// downloading): a case of them can be read again while the rest loads.
+    pub reports: Vec<ReportFile>,
 }
 
 impl Folded {
-    pub fn add(&mut self, f: &FileFolded<'_>) {
+    /// Add a folded file; `report` too when the listing did not hold it.
+    pub fn add(&mut self, f: &FileFolded<'_>, report: bool) {
+        if report {
+            self.reports.push(f.file.clone());
+        }
         self.files.push(f.info.clone());
         self.notable.extend_from_slice(f.notable);
         self.problems.extend_from_slice(f.problems);

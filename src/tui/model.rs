@@ -112,7 +112,8 @@ pub struct Model {
     pub attempt: i64,
     /// The run id came from the flags or the source (commit refuses a placeholder).
     pub run_id_known: bool,
-    /// Every report file (for re-reading a case), known before the load starts.
+    /// Every report file (for re-reading a case while the run loads): listed before the
+    /// load starts, or added as folded when the run is still downloading.
     pub reports: Arc<Vec<ReportFile>>,
     /// Files folded so far; the run's own once loaded.
     files: Vec<FileInfo>,
@@ -202,6 +203,9 @@ impl Model {
         self.files.extend(f.files);
         self.notable.extend(f.notable);
         self.problems.extend(f.problems);
+        if !f.reports.is_empty() {
+            Arc::make_mut(&mut self.reports).extend(f.reports);
+        }
     }
 
     /// The whole run is in: derive the grouped rows.

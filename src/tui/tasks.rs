@@ -2,9 +2,9 @@
 //! uploading. Each reports through `send` (the runtime's one channel); tests call these
 //! directly and feed the messages back to the app.
 
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use super::action::{Folded, Msg, Planned};
 use super::app::Task;
@@ -74,23 +74,35 @@ fn load_head(
         reports: listing.reports.clone(),
         problems,
     });
-    // Listing problems were sent above; the run's own copy stays for the uploads.
-    let mut batch = Folded::default();
-    let mut last = Instant::now();
-    let mut skip_problems = listing.problems.len();
-    let mut run = load::load_observed(listing, &opts, &counters.load, &mut |f| {
-        batch.add(&f);
-        let listed = skip_problems.min(batch.problems.len());
-        batch.problems.drain(..listed);
-        skip_problems -= listed;
-        if batch.files.len() >= 256 || last.elapsed() >= Duration::from_millis(100) {
-            send(Msg::Folded(std::mem::take(&mut batch)));
-            last = Instant::now();
+    // Files go to the UI in batches: of 256, or whatever folded in the last 100 ms (also
+    // while the load waits for a download, when nothing folds).
+    let fed = listing.feed.is_some();
+    let batch = Mutex::new(Folded::default());
+    let flush = |batch: &mut Folded| {
+        if !batch.files.is_empty() {
+            send(Msg::Folded(std::mem::take(batch)));
         }
+    };
+    let loading = AtomicBool::new(true);
+    let mut run = std::thread::scope(|s| {
+        let ticker = s.spawn(|| {
+            while loading.load(Ordering::Acquire) {
+                std::thread::park_timeout(Duration::from_millis(100));
+                flush(&mut batch.lock().expect("no panics while held"));
+            }
+        });
+        let run = load::load_observed(listing, &opts, &counters.load, &mut |f| {
+            let mut batch = batch.lock().expect("no panics while held");
+            batch.add(&f, fed);
+            if batch.files.len() >= 256 {
+                flush(&mut batch);
+            }
+        });
+        loading.store(false, Ordering::Release);
+        ticker.thread().unpark();
+        run
     });
-    if !batch.files.is_empty() {
-        send(Msg::Folded(batch));
-    }
+    flush(&mut batch.lock().expect("no panics while held"));
     if config::wants_job_names(cli)
         && let Ok((names, _)) = config::job_names(cli, &run)
     {
@@ -168,8 +180,8 @@ pub fn execute(task: Task, cli: &Cli, model: &Arc<Model>, send: &(dyn Fn(Msg) + 
             }
         }
         Task::Reread(key) => {
-            let found =
-                reread::reread_from(&model.reports, model.attempt, &[key], &model.workflow_id);
+            let reports = model.run.as_ref().map_or(&*model.reports, |r| &r.reports);
+            let found = reread::reread_from(reports, model.attempt, &[key], &model.workflow_id);
             let result = found
                 .into_iter()
                 .next()

@@ -167,26 +167,28 @@ fn totals(buf: &mut Buffer, area: Rect, app: &App, counters: Option<&LoadCounter
             let to_fetch = c.fetch.objects_total.load(Ordering::Relaxed);
             if total == 0 && to_fetch > 0 {
                 format!(
-                    "opening {opened}/{to_fetch} artifacts, {}",
+                    "fetching {opened}/{to_fetch} artifacts, {}",
                     human_bytes(c.fetch.bytes_done.load(Ordering::Relaxed))
                 )
             } else {
-                let pct = (files * 100).checked_div(total).unwrap_or(0).min(100);
-                let filled = (pct / 5) as usize;
-                // Archives opened from their tails download while the load parses.
-                let left = c.fetch.objects_left();
-                let downloading = if left > 0 && c.fetch.listed.load(Ordering::Relaxed) {
-                    format!(", {left} artifacts downloading")
-                } else {
-                    String::new()
-                };
-                format!(
-                    "loading {}{} {pct}% {files}/{total} files, {} cases, {}{downloading}",
-                    "█".repeat(filled),
-                    "░".repeat(20 - filled),
+                let (cases, bytes) = (
                     c.load.cases.load(Ordering::Relaxed),
-                    human_bytes(c.load.bytes_done.load(Ordering::Relaxed))
-                )
+                    human_bytes(c.load.bytes_done.load(Ordering::Relaxed)),
+                );
+                // While archives still download, the number of files is not known yet.
+                let left = c.fetch.objects_left();
+                if left > 0 && c.fetch.listed.load(Ordering::Relaxed) {
+                    let s = if left == 1 { "" } else { "s" };
+                    format!("loading {files} files, {cases} cases, {bytes}; {left} artifact{s} downloading")
+                } else {
+                    let pct = (files * 100).checked_div(total).unwrap_or(0).min(100);
+                    let filled = (pct / 5) as usize;
+                    format!(
+                        "loading {}{} {pct}% {files}/{total} files, {cases} cases, {bytes}",
+                        "█".repeat(filled),
+                        "░".repeat(20 - filled),
+                    )
+                }
             }
         });
         spans.push(Span::styled(
