@@ -417,7 +417,7 @@ fn archives_are_parsed_while_the_rest_of_the_run_downloads() {
         cache: None,
         tail_bytes: tail as u64,
     };
-    let progress = Arc::new(testscope::source::remote::FetchProgress::default());
+    let progress = Arc::new(testscope::source::downloads::FetchProgress::default());
     let listing = testscope::source::actions::discover(&spec, &progress).unwrap();
     assert!(listing.downloads.is_some());
     let opened = gate.clone();

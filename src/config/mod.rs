@@ -15,7 +15,8 @@ use crate::github;
 use crate::load::{LoadOptions, parse_attempt};
 use crate::run::LoadedRun;
 use crate::s3_client::S3;
-use crate::source::bucket::{self, FetchProgress, S3Spec};
+use crate::source::bucket::{self, S3Spec};
+use crate::source::downloads::FetchProgress;
 use crate::source::{Listing, LocalSpec, discover};
 use crate::upload::{FolderSink, S3Sink, Sink};
 

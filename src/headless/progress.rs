@@ -15,7 +15,8 @@ use crate::human::human_bytes;
 use crate::load::{LoadOptions, Progress, load};
 use crate::run::{LoadedRun, Problem};
 use crate::sanitize::line;
-use crate::source::bucket::{self, FetchProgress};
+use crate::source::bucket;
+use crate::source::downloads::FetchProgress;
 use crate::source::{Listing, discover};
 
 /// Whether warnings should be GitHub Actions annotations.

@@ -196,10 +196,17 @@ fn load_listed(
     // A testcase takes well over 64 bytes of XML and its name less than its XML: bounds
     // from the sizes known up front (see CaseTable::reserve). Made by the first fold, beside
     // the parsing: each column's first (huge) page is faulted in then, instead of holding up
-    // the workers' start (`bench/tui.sh`). (A fed listing's sizes are not known up front.)
-    let xml_bytes: u64 = reports.iter().map(|r| r.size).sum();
+    // the workers' start (`bench/tui.sh`). A run still downloading is estimated from its
+    // first files (which the workers would wait for anyway).
+    let xml_bytes = match &feed {
+        Some(feed) => {
+            feed.wait_for(1);
+            feed.estimated_xml_bytes().unwrap_or(0)
+        }
+        None => reports.iter().map(|r| r.size).sum(),
+    };
     let xml_bytes = usize::try_from(xml_bytes).unwrap_or(usize::MAX);
-    let reserve = (feed.is_none()).then_some((xml_bytes / 64, xml_bytes / 4));
+    let reserve = Some((xml_bytes / 64, xml_bytes / 4));
     progress
         .files_total
         .store(reports.len() as u64, Ordering::Relaxed);

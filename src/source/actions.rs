@@ -21,8 +21,9 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::cache::Cache;
+use super::downloads::{Downloads, FetchProgress};
 use super::local::add_archive;
-use super::remote::{Download, Downloads, FetchProgress, Ranged, Remote, open_ranged};
+use super::remote::{Download, Ranged, Remote, open_ranged};
 use super::zipped::{ZipLimits, ZipSource};
 use super::{Listing, SourceError};
 

@@ -17,10 +17,10 @@ use bytes::Bytes;
 use crate::s3_client::{S3, explain};
 
 use super::cache::Cache;
+pub use super::downloads::FetchProgress;
+use super::downloads::{Downloads, in_order};
 use super::feed::Feed;
 use super::local::{JSONS_PREFIX, REPORT_PREFIX, add_archive};
-pub use super::remote::FetchProgress;
-use super::remote::{Downloads, in_order};
 use super::zipped::{ZipLimits, ZipSource};
 use super::{Listing, SourceError};
 
@@ -116,7 +116,7 @@ pub fn discover(
         );
         (c.clone(), dir)
     });
-    let feed = Arc::new(Feed::default());
+    let feed = Arc::new(Feed::new(progress.bytes_total.load(Ordering::Relaxed)));
     let fetch = Fetch {
         s3: s3.clone(),
         spec: spec.clone(),
@@ -185,6 +185,7 @@ impl Fetch {
                         .take_while(|&&i| folder(&self.artifacts[i]) == name)
                         .count();
                 let mut part = Listing::default();
+                let compressed = order[at..end].iter().map(|&i| self.artifacts[i].size).sum();
                 for &i in &order[at..end] {
                     let result = {
                         let mut slots = opened.lock().expect("no panics while held");
@@ -209,7 +210,7 @@ impl Fetch {
                         ),
                     }
                 }
-                self.feed.publish(part);
+                self.feed.publish(part, compressed);
                 at = end;
             }
             self.feed.close();

@@ -23,6 +23,11 @@ struct State {
     /// that they come out in that order whatever order downloads finish in.
     problems: Vec<(usize, String, String)>,
     closed: bool,
+    /// Compressed bytes of the archives published so far, and of all of them; uncompressed
+    /// report bytes published so far: an estimate of the run's size before it is all here.
+    compressed_published: u64,
+    compressed_total: u64,
+    xml_published: u64,
 }
 
 impl Feed {
@@ -30,11 +35,20 @@ impl Feed {
         self.state.lock().expect("no panics while held")
     }
 
+    /// A feed of archives weighing `compressed` bytes in all.
+    pub fn new(compressed: u64) -> Self {
+        let feed = Self::default();
+        feed.lock().compressed_total = compressed;
+        feed
+    }
+
     /// Add the next folder (or folders): `part`'s reports and td_exclusions files, in order
-    /// after everything published before.
-    pub fn publish(&self, mut part: Listing) {
+    /// after everything published before; its archives weighed `compressed` bytes.
+    pub fn publish(&self, mut part: Listing, compressed: u64) {
         part.finish();
         let mut state = self.lock();
+        state.compressed_published += compressed;
+        state.xml_published += part.reports.iter().map(|r| r.size).sum::<u64>();
         state.reports.append(&mut part.reports);
         state.td_exclusions.append(&mut part.td_exclusions);
         self.grown.notify_all();
@@ -73,6 +87,14 @@ impl Feed {
         (state.reports.len(), state.closed)
     }
 
+    /// The run's report bytes, estimated from what is published so far (its ratio to the
+    /// archives' weight); none before any report is.
+    pub fn estimated_xml_bytes(&self) -> Option<u64> {
+        let state = self.lock();
+        let ratio = state.xml_published as f64 / state.compressed_published.max(1) as f64;
+        (state.xml_published > 0).then(|| (ratio * state.compressed_total as f64) as u64)
+    }
+
     /// Everything published (taken out): reports, td_exclusions files and problems, in
     /// order.
     pub fn take_parts(&self) -> (Vec<ReportFile>, Vec<AuxFile>, Vec<(String, String)>) {
@@ -98,22 +120,31 @@ mod tests {
 
     #[test]
     fn readers_wait_for_what_is_not_published_and_stop_at_the_close() {
-        let feed = Feed::default();
+        let feed = Feed::new(4);
+        assert_eq!(feed.estimated_xml_bytes(), None);
         std::thread::scope(|s| {
             let reader = s.spawn(|| {
                 let n = feed.wait_for(3);
                 (n, feed.get(2).map(|r| r.rel.to_string()))
             });
-            feed.publish(Listing {
-                reports: vec![report("unzipped-a/y.xml"), report("unzipped-a/x.xml")],
-                ..Listing::default()
-            });
-            feed.publish(Listing {
-                reports: vec![report("unzipped-b/x.xml")],
-                ..Listing::default()
-            });
+            feed.publish(
+                Listing {
+                    reports: vec![report("unzipped-a/y.xml"), report("unzipped-a/x.xml")],
+                    ..Listing::default()
+                },
+                1,
+            );
+            feed.publish(
+                Listing {
+                    reports: vec![report("unzipped-b/x.xml")],
+                    ..Listing::default()
+                },
+                1,
+            );
             assert_eq!(reader.join().unwrap(), (3, Some("unzipped-b/x.xml".into())));
         });
+        // Three reports of one byte from two of the four bytes of archives.
+        assert_eq!(feed.estimated_xml_bytes(), Some(6));
         feed.problem(5, "b".into(), "later".into());
         feed.problem(1, "a".into(), "earlier".into());
         std::thread::scope(|s| {

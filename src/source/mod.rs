@@ -9,6 +9,7 @@ pub mod actions;
 #[cfg(feature = "net")]
 pub mod bucket;
 pub mod cache;
+pub mod downloads;
 pub mod feed;
 pub mod local;
 pub mod remote;
@@ -132,10 +133,10 @@ pub struct Listing {
     /// Run id and attempt, when the source itself names them (a bucket layout).
     pub run_id: Option<String>,
     pub attempt: Option<String>,
-    /// Downloads the load runs beside its parsing: the rest of archives listed from their
-    /// tails ([`remote`]), or the archives whose reports `feed` publishes. None for local
-    /// sources.
-    pub downloads: Option<remote::Downloads>,
+    /// Downloads the load runs beside its parsing ([`downloads`]): the rest of archives
+    /// listed from their tails ([`remote`]), or the archives whose reports `feed` publishes.
+    /// None for local sources.
+    pub downloads: Option<downloads::Downloads>,
     /// Reports published while the run downloads, after `reports` (empty then): see
     /// [`feed`].
     pub feed: Option<Arc<feed::Feed>>,

@@ -15,7 +15,7 @@ use crate::config;
 use crate::load::{self, LoadOptions, Progress};
 use crate::reread;
 use crate::run::{LoadedRun, Problem, ProblemKind};
-use crate::source::bucket::FetchProgress;
+use crate::source::downloads::FetchProgress;
 use crate::triage::summary::Triage;
 use crate::upload::{self, UploadContext};
 
