@@ -60,14 +60,14 @@ struct GitHub {
 }
 
 fn github(zips: &[(String, Vec<u8>)]) -> GitHub {
-    github_with(zips, |_| {})
+    github_with(zips, |_| None)
 }
 
-/// [`github`], whose storage host runs `hook` on each request before it answers (ranges
-/// as asked).
+/// [`github`], whose storage host runs `hook` on each request first: its reply, if it gives
+/// one, is the answer (else the archive, ranges as asked).
 fn github_with(
     zips: &[(String, Vec<u8>)],
-    hook: impl Fn(&common::http::Req) + Send + Sync + 'static,
+    hook: impl Fn(&common::http::Req) -> Option<common::http::Reply> + Send + Sync + 'static,
 ) -> GitHub {
     let blobs: HashMap<String, Vec<u8>> = zips
         .iter()
@@ -86,7 +86,9 @@ fn github_with(
         .map(|(path, b)| (path.trim_start_matches("/blob/").to_string(), b.len()))
         .collect();
     let storage = Arc::new(Server::start(move |req, _| {
-        hook(req);
+        if let Some(reply) = hook(req) {
+            return reply;
+        }
         match blobs.get(&req.path) {
             Some(b) => ranged(req, b),
             None => json(404, "{}"),
@@ -403,6 +405,7 @@ fn archives_are_parsed_while_the_rest_of_the_run_downloads() {
         if head && req.path == held_path {
             *seen.lock().unwrap() = Some(door.wait());
         }
+        None
     });
     let spec = testscope::source::actions::ActionsSpec {
         api_url: gh.api.url(),
@@ -486,4 +489,53 @@ fn archives_are_parsed_while_the_rest_of_the_run_downloads() {
         let got = std::fs::read(out.path().join("ossci-raw-job-status").join(&o.key)).unwrap();
         assert!(gunzip(&got) == gunzip(&o.body.to_vec()), "{}", o.key);
     }
+}
+
+/// An archive whose download fails after it was listed from its tail: each of its reports
+/// is named unreadable with the reason, and the rest of the run loads.
+#[test]
+fn an_archive_that_fails_after_its_listing_loses_only_its_reports() {
+    let (run, zips) = zips_of(larger_run());
+    let tail = testscope::source::remote::DEFAULT_TAIL as usize;
+    let (victim, _) = zips
+        .iter()
+        .enumerate()
+        .filter(|(i, (_, b))| i % 2 == 1 && b.len() > 2 * tail)
+        .map(|(_, z)| z)
+        .next()
+        .unwrap()
+        .clone();
+    let failing = format!("/blob/{victim}");
+    let gh = github_with(&zips, move |req| {
+        let head = req
+            .header("range")
+            .is_some_and(|r| r.starts_with("bytes=0-"));
+        (head && req.path == failing).then(|| json(500, "{}"))
+    });
+    let out = from_github(&gh.api.url()).arg("--plain").output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("fetched 5 artifacts (1 failed)"), "{err}");
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    let named = report
+        .lines()
+        .filter(|l| l.contains(&format!("{victim}.zip!")))
+        .filter(|l| l.contains("archive not downloaded: HTTP 500 from the storage host"))
+        .count();
+    assert!(named > 0, "{report}");
+    let local = testscope::source::discover(&testscope::source::LocalSpec {
+        path: run.path().to_path_buf(),
+        circleci: false,
+        artifacts_repo: "pytorch/pytorch".into(),
+        run_id: Some(RUN.into()),
+        attempt: Some("1".into()),
+        zip_limits: testscope::source::ZipLimits::default(),
+    })
+    .unwrap();
+    let in_victim = local
+        .reports
+        .iter()
+        .filter(|r| r.rel.first() == format!("unzipped-{victim}"))
+        .count();
+    assert_eq!(named, in_victim, "{report}");
 }
