@@ -431,15 +431,7 @@ fn archives_are_parsed_while_the_rest_of_the_run_downloads() {
         "the last archive's download waited for the first file to be parsed"
     );
     let local = run_pipeline(run.path(), RUN, "1", "main", "pytorch/pytorch").objects;
-    assert_eq!(planned.objects.len(), local.len());
-    for (got, want) in planned.objects.iter().zip(&local) {
-        assert_eq!(got.key, want.key);
-        assert!(
-            gunzip(&got.body.to_vec()) == gunzip(&want.body.to_vec()),
-            "{}",
-            got.key
-        );
-    }
+    assert_same_objects(&planned.objects, &local);
     // A tail, then the rest, for each plain archive; nothing to storage with the token.
     for name in &plain {
         let asked: Vec<String> = gh

@@ -118,6 +118,13 @@ fn local_listing(run: &Path) -> Listing {
     .unwrap()
 }
 
+/// The run in the artifacts bucket, listed and fetched whole (`progress` counts it).
+fn fetched_listing(s3: S3, progress: &Arc<FetchProgress>) -> Listing {
+    testscope::source::bucket::discover(&Arc::new(s3), &s3_spec(ARTIFACTS), progress)
+        .unwrap()
+        .fetched()
+}
+
 fn s3_spec(bucket: &str) -> S3Spec {
     S3Spec {
         bucket: bucket.into(),
@@ -144,13 +151,7 @@ fn sample_run_round_trip_through_seaweedfs() {
 
     // The source, in process: the same listing as the bucket on disk, progress complete.
     let progress = Arc::new(FetchProgress::default());
-    let listing = testscope::source::bucket::discover(
-        &Arc::new(server.client()),
-        &s3_spec(ARTIFACTS),
-        &progress,
-    )
-    .unwrap()
-    .fetched();
+    let listing = fetched_listing(server.client(), &progress);
     assert!(listing.problems.is_empty(), "{:?}", listing.problems);
     assert_eq!(shape(&listing), shape(&local_listing(run.path())));
     assert_eq!(listing.description, format!("s3://{ARTIFACTS}/{PREFIX}"));
@@ -310,13 +311,7 @@ fn listing_past_1000_keys_finds_every_artifact() {
     put_many(&s3, ARTIFACTS, &extra);
 
     let progress = Arc::new(FetchProgress::default());
-    let listing = testscope::source::bucket::discover(
-        &Arc::new(server.client()),
-        &s3_spec(ARTIFACTS),
-        &progress,
-    )
-    .unwrap()
-    .fetched();
+    let listing = fetched_listing(server.client(), &progress);
     assert!(progress.keys_listed.load(Ordering::Relaxed) > 1100);
     assert_eq!(shape(&listing), shape(&local_listing(run.path())));
     assert_eq!(progress.objects_done.load(Ordering::Relaxed), 7);
@@ -623,13 +618,7 @@ fn sample_run_round_trip_through_moto() {
     let run = sample_run();
     fill_bucket(&s3, run.path());
     let progress = Arc::new(FetchProgress::default());
-    let listing = testscope::source::bucket::discover(
-        &Arc::new(moto.client()),
-        &s3_spec(ARTIFACTS),
-        &progress,
-    )
-    .unwrap()
-    .fetched();
+    let listing = fetched_listing(moto.client(), &progress);
     assert_eq!(shape(&listing), shape(&local_listing(run.path())));
 
     let up = testscope_with(&moto.endpoint(), &moto.access_key, &moto.secret_key)
@@ -860,12 +849,7 @@ fn zips_are_parsed_while_the_rest_of_the_run_downloads() {
             .unwrap()
             .len()
     };
-    let last = keys
-        .iter()
-        .filter(|k| k.contains("test-reports-"))
-        .max()
-        .unwrap()
-        .to_string();
+    let last = last_report_zip(&keys);
     let gate = Gate::default();
     let held = Arc::new(Mutex::new(None));
     let (door, seen) = (gate.clone(), held.clone());
@@ -896,15 +880,7 @@ fn zips_are_parsed_while_the_rest_of_the_run_downloads() {
     };
     assert_eq!(rels(&planned.run), rels(&local_run.run));
     let local = local_objects(run.path());
-    assert_eq!(planned.objects.len(), local.len());
-    for (got, want) in planned.objects.iter().zip(&local) {
-        assert_eq!(got.key, want.key);
-        assert!(
-            gunzip(&got.body.to_vec()) == gunzip(&want.body.to_vec()),
-            "{}",
-            got.key
-        );
-    }
+    assert_same_objects(&planned.objects, &local);
     // Every archive fetched once, whole.
     assert_eq!(progress.objects_done.load(Ordering::Relaxed), 6);
     assert_eq!(

@@ -506,12 +506,7 @@ fn a_run_from_s3_is_browsable_while_it_downloads() {
         &run.path().join("gha-artifacts"),
         "",
     );
-    let last = keys
-        .iter()
-        .filter(|k| k.contains("test-reports-"))
-        .max()
-        .unwrap()
-        .clone();
+    let last = common::last_report_zip(&keys);
     let gate = common::Gate::default();
     let door = gate.clone();
     let proxy = Proxy::start(server.addr(), move |h, _| {

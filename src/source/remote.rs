@@ -203,14 +203,7 @@ impl Read for RemoteCursor {
 
 impl Seek for RemoteCursor {
     fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
-        let (base, delta) = match to {
-            SeekFrom::Start(at) => (at, 0),
-            SeekFrom::End(d) => (self.remote.len, d),
-            SeekFrom::Current(d) => (self.pos, d),
-        };
-        self.pos = base
-            .checked_add_signed(delta)
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?;
+        self.pos = super::zipped::sought(self.pos, self.remote.len, to)?;
         Ok(self.pos)
     }
 }
@@ -361,6 +354,19 @@ mod tests {
         }
     }
 
+    /// `bytes` opened through [`server`] with a tail of `tail` bytes.
+    fn opened(bytes: &[u8], tail: u64, sent: &AtomicU64) -> ZipSource {
+        let limits = ZipLimits::default();
+        open_ranged(
+            "a.zip",
+            bytes.len() as u64,
+            tail,
+            limits,
+            &mut server(bytes, sent),
+        )
+        .unwrap()
+    }
+
     fn names(zip: &ZipSource) -> Vec<String> {
         zip.entries().iter().map(|e| e.raw_name.clone()).collect()
     }
@@ -370,14 +376,7 @@ mod tests {
         let bytes = archive(300, 3000);
         let sent = AtomicU64::new(0);
         let limits = ZipLimits::default();
-        let zip = open_ranged(
-            "a.zip",
-            bytes.len() as u64,
-            4096,
-            limits,
-            &mut server(&bytes, &sent),
-        )
-        .unwrap();
+        let zip = opened(&bytes, 4096, &sent);
         let whole = ZipSource::open("a.zip", Bytes::from(bytes.clone()), limits).unwrap();
         assert_eq!(names(&zip), names(&whole));
         // The directory (300 entries of about 90 bytes) took a few extensions, not the archive.
@@ -410,14 +409,7 @@ mod tests {
         let bytes = archive(3, 100);
         let sent = AtomicU64::new(0);
         let limits = ZipLimits::default();
-        let zip = open_ranged(
-            "a.zip",
-            bytes.len() as u64,
-            4096,
-            limits,
-            &mut server(&bytes, &sent),
-        )
-        .unwrap();
+        let zip = opened(&bytes, 4096, &sent);
         assert!(zip.remote().is_none());
         assert_eq!(sent.load(Ordering::Relaxed), bytes.len() as u64);
         let big = archive(50, 3000);
@@ -431,28 +423,14 @@ mod tests {
     fn a_failed_download_is_each_reader_s_error_and_not_a_zip_error() {
         let bytes = archive(40, 3000);
         let sent = AtomicU64::new(0);
-        let zip = open_ranged(
-            "a.zip",
-            bytes.len() as u64,
-            2048,
-            ZipLimits::default(),
-            &mut server(&bytes, &sent),
-        )
-        .unwrap();
+        let zip = opened(&bytes, 2048, &sent);
         let remote = zip.remote().unwrap();
         remote.fail("HTTP 500".into());
         let e = zip.read_entry(0, 1 << 20).unwrap_err().to_string();
         assert!(e.contains("archive not downloaded: HTTP 500"), "{e}");
         // Dropped downloads fail their archives rather than leave readers waiting.
         let bytes2 = archive(40, 3000);
-        let zip2 = open_ranged(
-            "b.zip",
-            bytes2.len() as u64,
-            2048,
-            ZipLimits::default(),
-            &mut server(&bytes2, &sent),
-        )
-        .unwrap();
+        let zip2 = opened(&bytes2, 2048, &sent);
         let task = Download {
             remote: zip2.remote().unwrap(),
             fetch: Box::new(|_| unreachable!("never run")),
@@ -466,14 +444,7 @@ mod tests {
     fn downloads_complete_archives_and_count_them() {
         let bytes = archive(60, 3000);
         let sent = AtomicU64::new(0);
-        let zip = open_ranged(
-            "a.zip",
-            bytes.len() as u64,
-            2048,
-            ZipLimits::default(),
-            &mut server(&bytes, &sent),
-        )
-        .unwrap();
+        let zip = opened(&bytes, 2048, &sent);
         let kept = Arc::new(Mutex::new(None));
         let (body, keep) = (bytes.clone(), kept.clone());
         let task = Download {

@@ -455,16 +455,20 @@ impl Read for FileCursor {
 
 impl Seek for FileCursor {
     fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
-        let (base, delta) = match to {
-            SeekFrom::Start(at) => (at, 0),
-            SeekFrom::End(d) => (self.file.len, d),
-            SeekFrom::Current(d) => (self.pos, d),
-        };
-        self.pos = base
-            .checked_add_signed(delta)
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?;
+        self.pos = sought(self.pos, self.file.len, to)?;
         Ok(self.pos)
     }
+}
+
+/// Where a seek `to` from `pos` in `len` bytes lands (past the end is allowed, as for files).
+pub(super) fn sought(pos: u64, len: u64, to: SeekFrom) -> io::Result<u64> {
+    let (base, delta) = match to {
+        SeekFrom::Start(at) => (at, 0),
+        SeekFrom::End(d) => (len, d),
+        SeekFrom::Current(d) => (pos, d),
+    };
+    base.checked_add_signed(delta)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))
 }
 
 /// A local archive file, opened where it is read: each thread keeps the last one it read

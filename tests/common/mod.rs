@@ -55,6 +55,28 @@ pub fn larger_run() -> tempfile::TempDir {
     dir
 }
 
+/// The same objects, in the same order, decompressing to the same bytes.
+pub fn assert_same_objects(got: &[PlannedObject], want: &[PlannedObject]) {
+    assert_eq!(got.len(), want.len());
+    for (got, want) in got.iter().zip(want) {
+        assert_eq!(got.key, want.key);
+        assert!(
+            gunzip(&got.body.to_vec()) == gunzip(&want.body.to_vec()),
+            "{}",
+            got.key
+        );
+    }
+}
+
+/// The last test-reports zip among a bucket's keys (the last the load reads).
+pub fn last_report_zip(keys: &[String]) -> String {
+    keys.iter()
+        .filter(|k| k.contains("test-reports-"))
+        .max()
+        .expect("a test-reports zip")
+        .clone()
+}
+
 /// A door a test server waits at until the test opens it. A minute at most, so that a
 /// test whose door never opens fails instead of hanging; `wait` says which it was.
 #[derive(Clone, Default)]
