@@ -25,7 +25,9 @@ use crate::triage::clusters::is_failing;
 use crate::triage::summary::{Triage, brief_of_row, is_new, repro_of};
 pub use markdown::comment as markdown_comment;
 use progress::in_github_actions;
-pub use progress::{listing_shown, load_from_cli, load_with_base, warn_line, warn_problem};
+pub use progress::{
+    Fetching, listing_shown, load_from_cli, load_with_base, warn_line, warn_problem,
+};
 use report::{print_json, print_plan};
 pub use report::{write_comparison, write_inspection};
 
