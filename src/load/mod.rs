@@ -189,6 +189,8 @@ fn load_listed(
         failed: opts.keep_failed.then(Lines::default),
         ..LoadedRun::default()
     };
+    // (A fed listing has all its reports in the feed.)
+    debug_assert!(feed.is_none() || reports.is_empty());
     let files = match &feed {
         Some(feed) => Files::Fed(feed),
         None => Files::Listed(&reports),
@@ -339,10 +341,14 @@ fn load_listed(
     } = folder.into_inner().expect("no panics while held");
     run.summary = summary.into_rows();
     run.test_run = all;
-    let (reports, td_exclusions, problems) = match &feed {
-        Some(feed) => feed.take_parts(),
-        None => (reports, td_exclusions, problems),
-    };
+    // A fed listing's files and problems come after those it was listed with.
+    let (mut reports, mut td_exclusions, mut problems) = (reports, td_exclusions, problems);
+    if let Some(feed) = &feed {
+        let (fed_reports, fed_td, fed_problems) = feed.take_parts();
+        reports.extend(fed_reports);
+        td_exclusions.extend(fed_td);
+        problems.extend(fed_problems);
+    }
     run.reports = reports;
     run.td_exclusions = td_exclusions;
     // The source's problems first, then the td_exclusions files', then the reports' own.

@@ -6,11 +6,12 @@
 //! those of other attempts dropped by PyTorch's rule (a `runattempt<N>` atom of the name,
 //! split on `-`), expired ones reported. Each archive is fetched from its
 //! `archive_download_url`: GitHub answers with a redirect to a storage host, which is
-//! followed by hand with a request that carries no token. Each archive is opened from its
-//! tail (ranged reads) and the rest downloads while the load parses the archives already
-//! here ([`super::remote`]). An archive may hold the report files or the `test-reports*` zips
-//! themselves (fetched whole before the listing is made, since the zips inside must be read
-//! to list them); both are read, in memory, as the same zips on disk would be.
+//! followed by hand with a request that carries no token. An archive may hold the report
+//! files or the `test-reports*` zips themselves, so its name does not say where its reports
+//! go: each is opened from its tail first (a ranged read of its central directory,
+//! [`super::remote`]), which names its folders; the rest downloads during the load, and
+//! each folder is handed to the load ([`super::feed`]) once the archives it comes from, and
+//! every folder before it, are whole. Both kinds read, in memory, as the same zips on disk.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -22,9 +23,10 @@ use bytes::Bytes;
 
 use super::cache::Cache;
 use super::downloads::{Downloads, FetchProgress};
+use super::feed::Feed;
 use super::local::add_archive;
 use super::remote::{Download, Ranged, Remote, open_ranged};
-use super::zipped::{ZipLimits, ZipSource};
+use super::zipped::{ZipLimits, ZipSource, path_stem};
 use super::{Listing, SourceError};
 
 /// Which run to read, and how.
@@ -302,46 +304,103 @@ fn is_inner_zip(e: &super::zipped::ZipEntry, spec: &ActionsSpec) -> bool {
     })
 }
 
-/// Add one opened archive: its reports, or the report zips it holds.
-fn add(
-    listing: &mut Listing,
-    name: &str,
-    outer: ZipSource,
-    spec: &ActionsSpec,
-) -> Result<(), String> {
-    let is_reports = name.starts_with(&spec.report_prefix);
-    let inner: Vec<usize> = outer
+/// Where an opened archive's reports go: the folder of the archive itself, or of one of
+/// the report zips it holds (its entry `inner`).
+struct Unit {
+    folder: String,
+    artifact: usize,
+    inner: Option<usize>,
+}
+
+/// The folders an opened archive's reports go to, from its central directory.
+fn units_of(outer: &ZipSource, artifact: usize, spec: &ActionsSpec) -> Vec<Unit> {
+    let inner: Vec<Unit> = outer
         .entries()
         .iter()
         .enumerate()
         .filter(|(_, e)| is_inner_zip(e, spec))
-        .map(|(i, _)| i)
+        .map(|(i, e)| Unit {
+            folder: format!(
+                "unzipped-{}",
+                path_stem(e.components.last().map_or("", |c| c))
+            ),
+            artifact,
+            inner: Some(i),
+        })
         .collect();
     if inner.is_empty() {
-        add_archive(Arc::new(outer), is_reports, listing);
-        return Ok(());
+        return vec![Unit {
+            folder: outer.extract_folder(),
+            artifact,
+            inner: None,
+        }];
     }
-    for i in inner {
-        let file = outer.entries()[i]
-            .components
-            .last()
-            .cloned()
-            .unwrap_or_default();
-        let data = outer
-            .read_entry(i, spec.zip_limits.max_total_bytes)
-            .map_err(|e| format!("{file}: {e}"))?;
-        match ZipSource::open(&file, Bytes::from(data), spec.zip_limits) {
-            Ok(zip) => add_archive(
-                Arc::new(zip),
-                file.starts_with(&spec.report_prefix),
-                listing,
-            ),
-            Err(e) => listing
-                .problems
-                .push((format!("{name}!{file}"), e.to_string())),
+    inner
+}
+
+/// Publish the run's folders in order, each once the archives it comes from are whole;
+/// then close the feed.
+fn publish_all(
+    spec: &ActionsSpec,
+    wanted: &[Artifact],
+    zips: &[Option<Arc<ZipSource>>],
+    units: &[Unit],
+    feed: &Feed,
+) {
+    let mut failed = vec![false; wanted.len()];
+    let mut counted = vec![false; wanted.len()];
+    let mut at = 0;
+    while at < units.len() {
+        let end = at
+            + units[at..]
+                .iter()
+                .take_while(|u| u.folder == units[at].folder)
+                .count();
+        let mut part = Listing::default();
+        let mut compressed = 0;
+        for unit in &units[at..end] {
+            let (i, name) = (unit.artifact, &wanted[unit.artifact].name);
+            let Some(outer) = &zips[i] else { continue };
+            if !std::mem::replace(&mut counted[i], true) {
+                compressed += wanted[i].size;
+            }
+            if let Some(remote) = outer.remote()
+                && let Err(why) = remote.whole()
+            {
+                if !std::mem::replace(&mut failed[i], true) {
+                    feed.problem(i, format!("artifact {name}"), why);
+                }
+                continue;
+            }
+            if failed[i] {
+                continue;
+            }
+            let Some(entry) = unit.inner else {
+                let is_reports = name.starts_with(&spec.report_prefix);
+                add_archive(outer.clone(), is_reports, &mut part);
+                continue;
+            };
+            let file = outer.entries()[entry]
+                .components
+                .last()
+                .cloned()
+                .unwrap_or_default();
+            let opened = outer
+                .read_entry(entry, spec.zip_limits.max_total_bytes)
+                .and_then(|data| ZipSource::open(&file, Bytes::from(data), spec.zip_limits));
+            match opened {
+                Ok(zip) => add_archive(
+                    Arc::new(zip),
+                    file.starts_with(&spec.report_prefix),
+                    &mut part,
+                ),
+                Err(e) => feed.problem(i, format!("{name}!{file}"), e.to_string()),
+            }
         }
+        feed.publish(part, compressed);
+        at = end;
     }
-    Ok(())
+    feed.close();
 }
 
 /// List the run's artifacts and open each from its tail; the rest of each is fetched by the
@@ -416,42 +475,60 @@ pub fn discover(spec: &ActionsSpec, progress: &Arc<FetchProgress>) -> Result<Lis
             });
         }
     });
-    let mut downloads = Vec::new();
-    for ((a, r), url) in wanted.iter().zip(results).zip(storage) {
+    let mut rests = Vec::new();
+    let mut zips: Vec<Option<Arc<ZipSource>>> = Vec::with_capacity(wanted.len());
+    let mut units = Vec::new();
+    for (i, ((a, r), url)) in wanted.iter().zip(results).zip(storage).enumerate() {
         let r = r
             .into_inner()
             .expect("no panics while held")
             .unwrap_or_else(|| Err("not fetched".into()));
-        let added = r.and_then(|outer| {
-            if let Some(remote) = outer.remote() {
-                let url = url.into_inner().expect("no panics while held");
-                downloads.push(rest_of(
-                    spec,
-                    token,
-                    a,
-                    remote,
-                    url,
-                    cache.clone(),
-                    progress,
-                ));
+        match r {
+            Ok(outer) => {
+                if let Some(remote) = outer.remote() {
+                    let url = url.into_inner().expect("no panics while held");
+                    let cache = cache.clone();
+                    rests.push(rest_of(spec, token, a, remote, url, cache, progress));
+                }
+                units.extend(units_of(&outer, i, spec));
+                zips.push(Some(Arc::new(outer)));
             }
-            add(&mut listing, &a.name, outer, spec)
-        });
-        if let Err(message) = added {
-            listing
-                .problems
-                .push((format!("artifact {}", a.name), message));
+            Err(message) => {
+                listing
+                    .problems
+                    .push((format!("artifact {}", a.name), message));
+                zips.push(None);
+            }
         }
     }
-    listing.finish();
-    listing.downloads = Downloads::of_rests(downloads, spec.concurrency, progress.clone());
+    // The listing's order is by folder; among archives of one folder (or zips of one
+    // name), the artifact sorted later replaces the earlier's paths, as extraction would.
+    units.sort_by(|a, b| (&a.folder, a.artifact, a.inner).cmp(&(&b.folder, b.artifact, b.inner)));
+    let compressed = wanted.iter().map(|a| a.size).sum();
+    let feed = Arc::new(Feed::new(compressed));
+    let rests = Downloads::of_rests(rests, spec.concurrency, progress.clone());
+    let (publishing, closing) = (feed.clone(), feed.clone());
+    let spec = spec.clone();
+    let job = move || {
+        std::thread::scope(|s| {
+            if let Some(rests) = rests {
+                s.spawn(move || rests.run());
+            }
+            publish_all(&spec, &wanted, &zips, &units, &publishing);
+        });
+    };
+    listing.downloads = Some(Downloads::new(
+        Box::new(job),
+        Box::new(move || closing.close()),
+        progress.clone(),
+    ));
+    listing.feed = Some(feed);
     Ok(listing)
 }
 
 /// Open one archive: in place from the download cache, else from its tail at the storage
-/// host (whose address is kept in `storage` for the rest of it). An archive that holds zips
-/// is fetched whole here: the zips inside must be read to list their reports.
-/// `fetch_failed` tells a download that failed from an archive that came but cannot be read.
+/// host (whose address is kept in `storage` for the rest of it). `fetch_failed` tells a
+/// download that failed from an archive that came but cannot be read.
 fn open_one(
     spec: &ActionsSpec,
     token: &str,
@@ -505,24 +582,13 @@ fn open_one(
         }
         Ok(got)
     };
-    let outer = open_ranged(
+    open_ranged(
         &zip_name,
         a.size,
         spec.tail_bytes,
         spec.zip_limits,
         &mut fetch,
-    )?;
-    if let Some(remote) = outer.remote()
-        && outer.entries().iter().any(|e| is_inner_zip(e, spec))
-    {
-        let at = remote.missing().unwrap_or(0);
-        let head = match fetch(0, at)? {
-            Ranged::Part(b) => b,
-            Ranged::Whole(b) => b.slice(..(at as usize).min(b.len())),
-        };
-        keep(&remote.complete(&head)?);
-    }
-    Ok(outer)
+    )
 }
 
 /// The download of the rest of archive `a` from the storage host (asked for again when its
