@@ -1,7 +1,7 @@
 //! A listing that grows while the run downloads. A source whose archives' folders are known
-//! before their bytes (a bucket's keys name them: `unzipped-<stem>`) publishes each folder's
-//! reports as soon as its archives, and every folder before it, are here; the load parses
-//! them while the rest downloads. Folders are published in the listing's order, so the
+//! before their bytes (a bucket's keys name them, `unzipped-<stem>`; a GitHub archive's
+//! tail does) publishes each folder's reports as soon as its archives, and every folder
+//! before it, are here; the load parses them while the rest downloads. Folders are published in the listing's order, so the
 //! files come out exactly as [`Listing::finish`] would order the whole run.
 
 use std::sync::{Condvar, Mutex, MutexGuard};
