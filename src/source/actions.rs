@@ -69,14 +69,36 @@ type Slot = Mutex<Option<Result<ZipSource, String>>>;
 pub const NO_TOKEN: &str = "reading GitHub Actions artifacts needs a token: set GITHUB_TOKEN \
     or GH_TOKEN (one that can read the repository's Actions)";
 
+/// The HTTP client for requests with this timeout that follow this many redirects. Shared
+/// by every request that asks for the same: an agent keeps its connections alive between
+/// requests, and building one sets up TLS afresh (hundreds of artifacts take three requests
+/// each).
 fn agent(spec: &ActionsSpec, redirects: u32) -> ureq::Agent {
-    ureq::Agent::config_builder()
+    type Agents = Mutex<Vec<((Duration, u32), ureq::Agent)>>;
+    static AGENTS: std::sync::OnceLock<Agents> = std::sync::OnceLock::new();
+    let key = (spec.timeout, redirects);
+    let mut agents = AGENTS
+        .get_or_init(Mutex::default)
+        .lock()
+        .expect("no panics while held");
+    if let Some((_, agent)) = agents.iter().find(|(k, _)| *k == key) {
+        return agent.clone();
+    }
+    // Each step has the timeout rather than the whole request: with a whole-request
+    // timeout the name lookup runs on a thread of its own, one new thread a request.
+    let step = Some(spec.timeout);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
-        .timeout_global(Some(spec.timeout))
+        .timeout_connect(step)
+        .timeout_send_request(step)
+        .timeout_recv_response(step)
+        .timeout_recv_body(step)
         .max_redirects(redirects)
         .user_agent(format!("testscope/{}", env!("CARGO_PKG_VERSION")))
         .build()
-        .new_agent()
+        .new_agent();
+    agents.push((key, agent.clone()));
+    agent
 }
 
 /// Why a request failed, for a person: what GitHub said, and what to do about it.
