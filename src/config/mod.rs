@@ -153,7 +153,18 @@ pub fn load_options(cli: &Cli, listing: &Listing, keep_test_run: bool) -> Result
         .or_else(|| listing.attempt.clone())
         .unwrap_or_else(|| "1".into());
     let attempt = attempt_flag(&attempt_text)?;
-    Ok(LoadOptions {
+    Ok(options_for(cli, workflow_id, attempt, keep_test_run))
+}
+
+/// Load options from the flags for run `workflow_id` attempt `attempt` (the batch path's:
+/// failed lines kept, no triage hooks).
+pub fn options_for(
+    cli: &Cli,
+    workflow_id: String,
+    attempt: i64,
+    keep_test_run: bool,
+) -> LoadOptions {
+    LoadOptions {
         workflow_id,
         attempt,
         keep_test_run,
@@ -163,7 +174,7 @@ pub fn load_options(cli: &Cli, listing: &Listing, keep_test_run: bool) -> Result
         gzip_level: cli.gzip_level,
         brief_hook: None,
         keep_skipped: None,
-    })
+    }
 }
 
 /// Job names and what went wrong asking for them.

@@ -238,17 +238,7 @@ fn plan(cli: &Cli, model: &Model, branch: Option<String>, repo: String) -> Resul
         job_names,
     };
     let test_run = ctx.uploads_test_run();
-    let opts = LoadOptions {
-        workflow_id: model.workflow_id.clone(),
-        attempt: model.attempt,
-        keep_test_run: test_run,
-        keep_failed: true,
-        threads: cli.threads,
-        max_file_bytes: cli.max_file_mib.saturating_mul(1 << 20),
-        gzip_level: cli.gzip_level,
-        brief_hook: None,
-        keep_skipped: None,
-    };
+    let opts = config::options_for(cli, model.workflow_id.clone(), model.attempt, test_run);
     let (failed, lines) = reread::lines_again(run, &opts)?;
     let mut objects = Vec::new();
     upload::plan::plan_with(run, &failed, lines.as_ref(), &ctx, &mut |o| objects.push(o));
